@@ -1,0 +1,170 @@
+using VlmTune.Tensors.Cpu.Kernels;
+
+namespace VlmTune.Tensors.Cpu;
+
+// Blocked scaled-dot-product attention (flash-attention style): queries in blocks of BQ rows, keys in blocks of
+// BK; the T×S score matrix never exists whole. Legend: q (B,H,T,D); k, v (B,Hkv,S,D); G = H/Hkv query heads per
+// kv head; lse (B,H,T) cached = m + log l of the online softmax (−∞ for a row that sees no key; its output is 0).
+// Backward (assigned): recomputes P = exp(scale·q·kᵀ − lse) per block; dV += Pᵀ·dO, dS = P∘(dO·Vᵀ − rowsum(dO∘O)),
+// dQ += scale·dS·K, dK += scale·dSᵀ·Q; per-query-head dK/dV are summed over each kv group at the end.
+public sealed unsafe partial class CpuBackend
+{
+    const int BQ = 64, BK = 64;
+
+    public void Attention(Tensor q, Tensor k, Tensor v, Tensor? keyLengths, AttentionParams p, Tensor o, Tensor lse)
+    {
+        var (b, h, t, d) = q.Shape.Dims4();
+        var (_, hkv, s, _) = k.Shape.Dims4();
+        int g = h / hkv, qBlocks = (t + BQ - 1) / BQ;
+        float* qp = F(q), kp = F(k), vp = F(v), op = F(o), lp = F(lse);
+        int* lens = keyLengths == null ? null : (int*)Base(keyLengths);
+        Par.For(b * h * qBlocks, 1, Threads, (start, end) =>
+        {
+            var scores = new float[BQ * BK];
+            var acc = new float[BQ * d];
+            var m = new float[BQ];
+            var l = new float[BQ];
+            fixed (float* sc = scores, ac = acc)
+            {
+                for (int task = start; task < end; task++)
+                {
+                    int bh = task / qBlocks, q0 = task % qBlocks * BQ;
+                    int bi = bh / h, hi = bh % h, kvh = hi / g;
+                    int rows = Math.Min(BQ, t - q0);
+                    float* Q = qp + ((long)bh * t + q0) * d;
+                    float* K = kp + ((long)bi * hkv + kvh) * s * d;
+                    float* V = vp + ((long)bi * hkv + kvh) * s * d;
+                    int keyLimit = lens == null ? s : Math.Clamp(lens[bi], 0, s);
+                    int lastKey = p.Causal ? Math.Min(keyLimit, q0 + rows + p.QOffset) : keyLimit;
+                    Array.Fill(m, float.NegativeInfinity);
+                    Array.Clear(l);
+                    Array.Clear(acc);
+                    for (int k0 = 0; k0 < lastKey; k0 += BK)
+                    {
+                        int kn = Math.Min(BK, lastKey - k0);
+                        Gemm.F32(false, true, rows, kn, d, p.Scale, Q, d, K + (long)k0 * d, d, sc, BK, false, 1);
+                        for (int i = 0; i < rows; i++)
+                        {
+                            float* row = sc + i * BK;
+                            int visible = p.Causal ? Math.Min(kn, q0 + i + p.QOffset - k0 + 1) : kn;
+                            float bmax = float.NegativeInfinity;
+                            for (int j = 0; j < visible; j++) bmax = MathF.Max(bmax, row[j]);
+                            float mNew = MathF.Max(m[i], bmax);
+                            if (float.IsNegativeInfinity(mNew))
+                            {
+                                for (int j = 0; j < kn; j++) row[j] = 0f;
+                                continue;
+                            }
+                            float corr = MathF.Exp(m[i] - mNew), sum = 0f;
+                            for (int j = 0; j < visible; j++) { row[j] = MathF.Exp(row[j] - mNew); sum += row[j]; }
+                            for (int j = Math.Max(visible, 0); j < kn; j++) row[j] = 0f;
+                            l[i] = l[i] * corr + sum;
+                            m[i] = mNew;
+                            if (corr != 1f) for (int c = 0; c < d; c++) ac[i * d + c] *= corr;
+                        }
+                        Gemm.F32(false, false, rows, d, kn, 1f, sc, BK, V + (long)k0 * d, d, ac, d, true, 1);
+                    }
+                    float* O = op + ((long)bh * t + q0) * d;
+                    float* L = lp + (long)bh * t + q0;
+                    for (int i = 0; i < rows; i++)
+                    {
+                        if (l[i] == 0f)
+                        {
+                            for (int c = 0; c < d; c++) O[i * d + c] = 0f;
+                            L[i] = float.NegativeInfinity;
+                            continue;
+                        }
+                        float inv = 1f / l[i];
+                        for (int c = 0; c < d; c++) O[i * d + c] = ac[i * d + c] * inv;
+                        L[i] = m[i] + MathF.Log(l[i]);
+                    }
+                }
+            }
+        });
+    }
+
+    public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? keyLengths, AttentionParams p, Tensor o, Tensor lse,
+        Tensor dO, Tensor dq, Tensor dk, Tensor dv)
+    {
+        var (b, h, t, d) = q.Shape.Dims4();
+        var (_, hkv, s, _) = k.Shape.Dims4();
+        int g = h / hkv;
+        float* qp = F(q), kp = F(k), vp = F(v), op = F(o), lp = F(lse), gp = F(dO), dqp = F(dq);
+        int* lens = keyLengths == null ? null : (int*)Base(keyLengths);
+        // Per-query-head key/value gradients, summed over each kv group afterwards.
+        var dkh = new float[(long)b * h * s * d];
+        var dvh = new float[(long)b * h * s * d];
+        fixed (float* dkhp = dkh, dvhp = dvh)
+        {
+            float* dkb = dkhp, dvb = dvhp;
+            Par.For(b * h, 1, Threads, (start, end) =>
+            {
+                var pBuf = new float[BQ * BK];
+                var dpBuf = new float[BQ * BK];
+                var di = new float[BQ];
+                fixed (float* P = pBuf, dP = dpBuf)
+                {
+                    for (int bh = start; bh < end; bh++)
+                    {
+                        int bi = bh / h, kvh = bh % h / g;
+                        float* K = kp + ((long)bi * hkv + kvh) * s * d;
+                        float* V = vp + ((long)bi * hkv + kvh) * s * d;
+                        float* dK = dkb + (long)bh * s * d, dV = dvb + (long)bh * s * d;
+                        int keyLimit = lens == null ? s : Math.Clamp(lens[bi], 0, s);
+                        new Span<float>(dqp + (long)bh * t * d, t * d).Clear();
+                        for (int q0 = 0; q0 < t; q0 += BQ)
+                        {
+                            int rows = Math.Min(BQ, t - q0);
+                            float* Q = qp + ((long)bh * t + q0) * d, O = op + ((long)bh * t + q0) * d;
+                            float* G = gp + ((long)bh * t + q0) * d, dQ = dqp + ((long)bh * t + q0) * d;
+                            float* L = lp + (long)bh * t + q0;
+                            for (int i = 0; i < rows; i++)
+                            {
+                                float sum = 0;
+                                for (int c = 0; c < d; c++) sum += G[i * d + c] * O[i * d + c];
+                                di[i] = sum;
+                            }
+                            int lastKey = p.Causal ? Math.Min(keyLimit, q0 + rows + p.QOffset) : keyLimit;
+                            for (int k0 = 0; k0 < lastKey; k0 += BK)
+                            {
+                                int kn = Math.Min(BK, lastKey - k0);
+                                Gemm.F32(false, true, rows, kn, d, p.Scale, Q, d, K + (long)k0 * d, d, P, BK, false, 1);
+                                for (int i = 0; i < rows; i++)
+                                {
+                                    int visible = p.Causal ? Math.Min(kn, q0 + i + p.QOffset - k0 + 1) : kn;
+                                    float li = L[i];
+                                    for (int j = 0; j < kn; j++)
+                                        P[i * BK + j] = j < visible && !float.IsNegativeInfinity(li) ? MathF.Exp(P[i * BK + j] - li) : 0f;
+                                }
+                                Gemm.F32(true, false, kn, d, rows, 1f, P, BK, G, d, dV + (long)k0 * d, d, true, 1);
+                                Gemm.F32(false, true, rows, kn, d, 1f, G, d, V + (long)k0 * d, d, dP, BK, false, 1);
+                                for (int i = 0; i < rows; i++)
+                                    for (int j = 0; j < kn; j++)
+                                        dP[i * BK + j] = P[i * BK + j] * (dP[i * BK + j] - di[i]);
+                                Gemm.F32(false, false, rows, d, kn, p.Scale, dP, BK, K + (long)k0 * d, d, dQ, d, true, 1);
+                                Gemm.F32(true, false, kn, d, rows, p.Scale, dP, BK, Q, d, dK + (long)k0 * d, d, true, 1);
+                            }
+                        }
+                    }
+                }
+            });
+            float* dkp = F(dk), dvp = F(dv);
+            long block = (long)s * d;
+            for (int bi = 0; bi < b; bi++)
+                for (int kv = 0; kv < hkv; kv++)
+                {
+                    float* dkOut = dkp + ((long)bi * hkv + kv) * block, dvOut = dvp + ((long)bi * hkv + kv) * block;
+                    new Span<float>(dkOut, (int)block).Clear();
+                    new Span<float>(dvOut, (int)block).Clear();
+                    for (int j = 0; j < g; j++)
+                    {
+                        long src = ((long)bi * h + kv * g + j) * block;
+                        var dks = new ReadOnlySpan<float>(dkb + src, (int)block);
+                        var dvs = new ReadOnlySpan<float>(dvb + src, (int)block);
+                        System.Numerics.Tensors.TensorPrimitives.Add(new Span<float>(dkOut, (int)block), dks, new Span<float>(dkOut, (int)block));
+                        System.Numerics.Tensors.TensorPrimitives.Add(new Span<float>(dvOut, (int)block), dvs, new Span<float>(dvOut, (int)block));
+                    }
+                }
+        }
+    }
+}

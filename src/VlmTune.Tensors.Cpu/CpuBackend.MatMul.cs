@@ -1,0 +1,39 @@
+using VlmTune.Tensors.Cpu.Kernels;
+
+namespace VlmTune.Tensors.Cpu;
+
+// Batched GEMM dispatch onto the blocked kernel. Legend: a (Ba,M,K) or (Ba,K,M) if transA; b (Bb,K,N) or (Bb,N,K)
+// if transB; c (B,M,N). Small per-batch products run one per thread; large ones use all threads each.
+public sealed unsafe partial class CpuBackend
+{
+    public void MatMul(Tensor a, bool transA, Tensor b, bool transB, Tensor c, float alpha, bool accumulate)
+    {
+        Contig(a, "matmul a");
+        Contig(b, "matmul b");
+        Contig(c, "matmul c");
+        var (batch, m, n) = c.Shape.Dims3();
+        var (ba, a1, a2) = a.Shape.Dims3();
+        var (bb, b1, b2) = b.Shape.Dims3();
+        int k = transA ? a1 : a2;
+        if ((transA ? a2 : a1) != m || (transB ? b2 : b1) != k || (transB ? b1 : b2) != n
+            || (ba != batch && ba != 1) || (bb != batch && bb != 1))
+            throw new ShapeException($"matmul: a {a.Shape}{(transA ? "ᵀ" : "")} · b {b.Shape}{(transB ? "ᵀ" : "")} does not give c {c.Shape}");
+        if (a.DType != DType.F32 || b.DType is not (DType.F32 or DType.BF16))
+            throw new ShapeException($"matmul: a must be f32 and b f32/bf16, got {a.DType.Name()} and {b.DType.Name()}");
+        bool bf16 = b.DType == DType.BF16;
+        float* ap = F(a), cp = F(c);
+        byte* bp = Base(b);
+        long aStride = ba == 1 ? 0 : (long)a1 * a2, bStride = bb == 1 ? 0 : (long)b1 * b2, cStride = (long)m * n;
+        int lda = a2, ldb = b2;
+        double flopsPerBatch = 2.0 * m * n * k;
+        bool perThread = batch > 1 && flopsPerBatch < 4e6;
+        void One(int i, int threads)
+        {
+            float* ai = ap + i * aStride, ci = cp + i * cStride;
+            if (bf16) Gemm.F32Bf16B(transA, transB, m, n, k, alpha, ai, lda, (ushort*)bp + i * bStride, ldb, ci, n, accumulate, threads);
+            else Gemm.F32(transA, transB, m, n, k, alpha, ai, lda, (float*)bp + i * bStride, ldb, ci, n, accumulate, threads);
+        }
+        if (perThread) Par.For(batch, 1, Threads, (s, e) => { for (int i = s; i < e; i++) One(i, 1); });
+        else for (int i = 0; i < batch; i++) One(i, Threads);
+    }
+}

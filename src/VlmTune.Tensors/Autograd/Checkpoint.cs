@@ -1,0 +1,41 @@
+namespace VlmTune.Tensors.Autograd;
+
+/// <summary>
+/// Gradient checkpointing: run a block without recording its activations, and recompute it during the
+/// backward pass. Trades one extra forward of the block for its activation memory. The block must be
+/// deterministic given its inputs (dropout takes explicit seeds, so it is).
+/// </summary>
+public static class Checkpoint
+{
+    public static Tensor Run(Func<Tensor[], Tensor> block, params Tensor[] inputs)
+    {
+        Tensor y;
+        using (GradMode.NoGrad()) y = block(inputs);
+        if (!GradMode.IsEnabled) return y;
+        // The block's parameters are captured leaves, not inputs: mark the output as requiring grad whenever
+        // grad mode is on so the recompute can reach them.
+        var output = y.Detach();
+        output.SetProduced(new Node(Op.Checkpoint, inputs, [], new CheckpointFunction(block)));
+        return output;
+    }
+}
+
+/// <summary>The recompute step of one checkpointed block.</summary>
+public sealed class CheckpointFunction(Func<Tensor[], Tensor> block)
+{
+    internal Tensor?[] Recompute(Tensor[] inputs, Tensor gradOutput)
+    {
+        var leaves = new Tensor[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            leaves[i] = inputs[i].Detach();
+            if (inputs[i].RequiresGrad) leaves[i].RequireGrad();
+        }
+        Tensor y;
+        using (GradMode.Enable()) y = block(leaves);
+        if (y.RequiresGrad) Backward.Run(y, gradOutput);
+        var grads = new Tensor?[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++) grads[i] = inputs[i].RequiresGrad ? leaves[i].Grad : null;
+        return grads;
+    }
+}

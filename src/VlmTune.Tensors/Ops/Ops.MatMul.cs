@@ -1,0 +1,66 @@
+using VlmTune.Tensors.Autograd;
+
+namespace VlmTune.Tensors;
+
+// Legend: B = flattened batch, M,N,K = matrix dims; in/out = Linear features.
+public static partial class Ops
+{
+    /// <summary>
+    /// Batched matrix product a (...,M,K) · b (...,K,N) → (...,M,N). The leading dims must match, or b may be
+    /// rank 2 (shared across the batch).
+    /// </summary>
+    public static Tensor MatMul(Tensor a, Tensor b)
+    {
+        SameDevice(a, b, "matmul");
+        RequireF32(a, "matmul", "a");
+        if (a.Rank < 2 || b.Rank < 2) throw new ShapeException($"matmul: needs rank ≥ 2, got {a.Shape} and {b.Shape}");
+        int m = a.Shape[-2], k = a.Shape[-1], k2 = b.Shape[-2], n = b.Shape[-1];
+        if (k != k2) throw new ShapeException($"matmul: inner dimensions differ in {a.Shape} · {b.Shape}");
+        bool shared = b.Rank == 2;
+        if (!shared && !a.Shape.Dims[..^2].SequenceEqual(b.Shape.Dims[..^2]))
+            throw new ShapeException($"matmul: batch dimensions differ in {a.Shape} · {b.Shape}");
+        int batch = (int)(a.Numel / Math.Max(1L, (long)m * k));
+        var a3 = As3(Contiguous(a), batch, m, k);
+        var b3 = As3(Contiguous(b), shared ? 1 : batch, k, n);
+        var outDims = a.Shape.ToArray();
+        outDims[^1] = n;
+        var y = Empty(new Shape(outDims), DType.F32, a.Device);
+        a.Backend.MatMul(a3, false, b3, false, As3(y, batch, m, n), 1f, false);
+        return Record(Op.MatMul, y, [a, b], [a3, b3], shared);
+    }
+
+    /// <summary>
+    /// Linear layer: y = x · wᵀ + b with x (..., in), w (out, in) in f32 or bf16, b (out) or null → (..., out).
+    /// Backward gives dx always, dw/db only when the weight/bias require gradients (frozen weights never get one).
+    /// </summary>
+    public static Tensor Linear(Tensor x, Tensor w, Tensor? b = null)
+    {
+        SameDevice(x, w, "linear");
+        RequireF32(x, "linear", "x");
+        var (outF, inF) = w.Shape.Dims2();
+        if (x.Shape[-1] != inF) throw new ShapeException($"linear: x {x.Shape} does not match weight {w.Shape} (in = {inF})");
+        if (w.DType is not (DType.F32 or DType.BF16)) throw new ShapeException($"linear: weight must be f32 or bf16, got {w.DType.Name()}");
+        if (b != null && (b.Rank != 1 || b.Shape[0] != outF)) throw new ShapeException($"linear: bias {b.Shape} does not match weight {w.Shape}");
+        int rows = (int)(x.Numel / inF);
+        var xc = Contiguous(x);
+        var outDims = x.Shape.ToArray();
+        outDims[^1] = outF;
+        var y = Empty(new Shape(outDims), DType.F32, x.Device);
+        var y3 = As3(y, 1, rows, outF);
+        if (b != null)
+        {
+            using (GradMode.NoGrad())
+                x.Backend.Copy(ExpandView(b, new Shape(rows, outF)), Reshape(y, rows, outF));
+        }
+        x.Backend.MatMul(As3(xc, 1, rows, inF), false, As3(w, 1, outF, inF), true, y3, 1f, accumulate: b != null);
+        return Record(Op.Linear, y, b == null ? [xc, w] : [xc, w, b], [xc, w]);
+    }
+
+    /// <summary>A rank-3 view (batch, rows, cols) of contiguous data; not recorded.</summary>
+    internal static Tensor As3(Tensor t, int batch, int rows, int cols)
+    {
+        if (!t.IsContiguous) throw new InvalidOperationException("As3 needs contiguous data");
+        var s = new Shape(batch, rows, cols);
+        return new Tensor(t.Storage, s, s.ContiguousStrides(), t.Offset, t.DType);
+    }
+}

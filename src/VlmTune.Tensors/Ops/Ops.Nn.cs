@@ -1,0 +1,198 @@
+using VlmTune.Tensors.Autograd;
+
+namespace VlmTune.Tensors;
+
+// Fused neural-network ops. Legend: N = rows (all leading dims flattened), C = features, B = batch,
+// H = query heads, Hkv = key/value heads, T = queries, S = keys, D = head size, V = vocabulary.
+public static partial class Ops
+{
+    /// <summary>LayerNorm over the last axis: (x − mean)/sqrt(var + eps) · w + b (biased variance).</summary>
+    public static Tensor LayerNorm(Tensor x, Tensor weight, Tensor? bias, float eps)
+    {
+        RequireF32(x, "layer_norm", "x");
+        int c = x.Shape[-1];
+        if (weight.Shape != new Shape(c) || (bias != null && bias.Shape != new Shape(c)))
+            throw new ShapeException($"layer_norm: x {x.Shape} needs weight/bias ({c}), got {weight.Shape}{(bias != null ? " and " + bias.Shape : "")}");
+        int n = (int)(x.Numel / c);
+        var xc = Contiguous(x);
+        var y = Empty(x.Shape, DType.F32, x.Device);
+        var mean = Empty(new Shape(n), DType.F32, x.Device);
+        var rstd = Empty(new Shape(n), DType.F32, x.Device);
+        x.Backend.LayerNorm(As2(xc, n, c), weight, bias, eps, As2(y, n, c), mean, rstd);
+        return Record(Op.LayerNorm, y, bias == null ? [xc, weight] : [xc, weight, bias], [xc, weight, mean, rstd]);
+    }
+
+    /// <summary>RMSNorm over the last axis, HF Llama semantics: x · rsqrt(mean(x²) + eps) · w.</summary>
+    public static Tensor RmsNorm(Tensor x, Tensor weight, float eps)
+    {
+        RequireF32(x, "rms_norm", "x");
+        int c = x.Shape[-1];
+        if (weight.Shape != new Shape(c)) throw new ShapeException($"rms_norm: x {x.Shape} needs weight ({c}), got {weight.Shape}");
+        int n = (int)(x.Numel / c);
+        var xc = Contiguous(x);
+        var y = Empty(x.Shape, DType.F32, x.Device);
+        var rstd = Empty(new Shape(n), DType.F32, x.Device);
+        x.Backend.RmsNorm(As2(xc, n, c), weight, eps, As2(y, n, c), rstd);
+        return Record(Op.RmsNorm, y, [xc, weight], [xc, weight, rstd]);
+    }
+
+    /// <summary>Softmax over the last axis.</summary>
+    public static Tensor Softmax(Tensor x) => SoftmaxCore(x, log: false);
+
+    /// <summary>Log-softmax over the last axis.</summary>
+    public static Tensor LogSoftmax(Tensor x) => SoftmaxCore(x, log: true);
+
+    static Tensor SoftmaxCore(Tensor x, bool log)
+    {
+        RequireF32(x, "softmax", "x");
+        int c = x.Shape[-1];
+        int n = (int)(x.Numel / Math.Max(1, c));
+        var xc = Contiguous(x);
+        var y = Empty(x.Shape, DType.F32, x.Device);
+        x.Backend.Softmax(As2(xc, n, c), As2(y, n, c), log);
+        return Record(log ? Op.LogSoftmax : Op.Softmax, y, [xc], [y]);
+    }
+
+    /// <summary>
+    /// Scaled dot-product attention, blocked (the T×S score matrix is never materialised whole).
+    /// q: (B,H,T,D); k, v: (B,Hkv,S,D), H a multiple of Hkv (GQA: query head h uses kv head h / (H/Hkv)).
+    /// <paramref name="keyLengths"/>: optional i32 (B), keys at or after the length are padding.
+    /// Causal: query i (at position i + <paramref name="qOffset"/>) sees keys 0..i+qOffset.
+    /// Scale defaults to 1/√D. Returns (B,H,T,D).
+    /// </summary>
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, bool causal, float? scale = null, int qOffset = 0, Tensor? keyLengths = null)
+    {
+        RequireF32(q, "attention", "q");
+        RequireF32(k, "attention", "k");
+        RequireF32(v, "attention", "v");
+        var (b, h, t, d) = q.Shape.Dims4();
+        var (bk, hkv, s, dk) = k.Shape.Dims4();
+        if (bk != b || dk != d || v.Shape != k.Shape || hkv == 0 || h % hkv != 0)
+            throw new ShapeException($"attention: q {q.Shape}, k {k.Shape}, v {v.Shape} are not (B,H,T,D), (B,Hkv,S,D) with H a multiple of Hkv");
+        if (keyLengths != null && (keyLengths.DType != DType.I32 || keyLengths.Shape != new Shape(b)))
+            throw new ShapeException($"attention: keyLengths must be i32 ({b}), got {keyLengths.DType.Name()} {keyLengths.Shape}");
+        var p = new AttentionParams(scale ?? 1f / MathF.Sqrt(d), causal, qOffset);
+        var qc = Contiguous(q);
+        var kc = Contiguous(k);
+        var vc = Contiguous(v);
+        var o = Empty(q.Shape, DType.F32, q.Device);
+        var lse = Empty(new Shape(b, h, t), DType.F32, q.Device);
+        q.Backend.Attention(qc, kc, vc, keyLengths, p, o, lse);
+        var saved = keyLengths == null ? new[] { qc, kc, vc, o, lse } : [qc, kc, vc, o, lse, keyLengths];
+        return Record(Op.Attention, o, [qc, kc, vc], saved, p);
+    }
+
+    /// <summary>
+    /// Rotary position embedding, HF Llama style (not interleaved: pairs (i, i + D/2), rotate_half).
+    /// x: (B,H,T,D); positions: i32/i64 (T) or (B,T).
+    /// </summary>
+    public static Tensor Rope(Tensor x, Tensor positions, float theta)
+    {
+        RequireF32(x, "rope", "x");
+        RequireInt(positions, "rope", "positions");
+        var (b, _, t, d) = x.Shape.Dims4();
+        if (d % 2 != 0) throw new ShapeException($"rope: head size must be even, got {x.Shape}");
+        if (positions.Shape != new Shape(t) && positions.Shape != new Shape(b, t))
+            throw new ShapeException($"rope: positions {positions.Shape} must be ({t}) or ({b},{t}) for x {x.Shape}");
+        var xc = Contiguous(x);
+        var pc = Contiguous(positions);
+        var y = Empty(x.Shape, DType.F32, x.Device);
+        x.Backend.Rope(xc, pc, theta, y, inverse: false);
+        return Record(Op.Rope, y, [xc], [pc], theta);
+    }
+
+    /// <summary>
+    /// Per-token log-probabilities of the labels: logits (..., V), labels (...) → (...), 0 where label == ignoreIndex.
+    /// The DPO building block; never materialises the full log-softmax.
+    /// </summary>
+    public static Tensor TokenLogProbs(Tensor logits, Tensor labels, int ignoreIndex = -100)
+    {
+        RequireF32(logits, "token_logprobs", "logits");
+        RequireInt(labels, "token_logprobs", "labels");
+        int v = logits.Shape[-1];
+        if (labels.Shape.Numel * v != logits.Numel || labels.Rank != logits.Rank - 1)
+            throw new ShapeException($"token_logprobs: labels {labels.Shape} do not match logits {logits.Shape}");
+        int n = (int)labels.Numel;
+        var lc = Contiguous(logits);
+        var yc = Contiguous(labels);
+        var logp = Empty(labels.Shape, DType.F32, logits.Device);
+        var lse = Empty(new Shape(n), DType.F32, logits.Device);
+        logits.Backend.LabelLogProbs(As2(lc, n, v), yc, ignoreIndex, logp, lse);
+        return Record(Op.LabelLogProbs, logp, [lc], [lc, yc, lse], ignoreIndex);
+    }
+
+    /// <summary>
+    /// Cross-entropy with ignored labels: mean over non-ignored tokens (NaN when there are none, as PyTorch)
+    /// or their sum. The count stays on the device.
+    /// </summary>
+    public static Tensor CrossEntropy(Tensor logits, Tensor labels, bool mean = true, int ignoreIndex = -100)
+    {
+        var total = Neg(Sum(TokenLogProbs(logits, labels, ignoreIndex)));
+        if (!mean) return total;
+        var count = Empty(Shape.Scalar, DType.F32, logits.Device);
+        logits.Backend.CountValid(Contiguous(labels), ignoreIndex, count);
+        return Div(total, count);
+    }
+
+    /// <summary>
+    /// Inverted dropout with a counter-based mask: element i is kept iff uniform(seed, offset + i) ≥ p.
+    /// The backward recomputes the same mask, so nothing is stored.
+    /// </summary>
+    public static Tensor Dropout(Tensor x, float p, ulong seed, ulong offset = 0)
+    {
+        if (p <= 0f) return x;
+        if (p >= 1f) throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be below 1");
+        RequireF32(x, "dropout", "x");
+        var xc = Contiguous(x);
+        var y = Empty(x.Shape, DType.F32, x.Device);
+        x.Backend.Dropout(xc, p, seed, offset, y);
+        return Record(Op.Dropout, y, [xc], attrs: (p, seed, offset));
+    }
+
+    /// <summary>
+    /// Idefics3 / SmolVLM connector pixel shuffle: x (n, S, D) with S = h², h divisible by r → (n, S/r², D·r²).
+    /// Output token p·(w/r)+q concatenates its r×r patch block row-major (the view/permute sequence of HF).
+    /// </summary>
+    public static Tensor PixelShuffle(Tensor x, int r)
+    {
+        var (n, s, d) = x.Shape.Dims3();
+        int h = (int)Math.Round(Math.Sqrt(s));
+        if (h * h != s || h % r != 0) throw new ShapeException($"pixel_shuffle: sequence {s} of {x.Shape} is not a square grid divisible by {r}");
+        var y = Reshape(x, n, h, h / r, d * r);
+        y = Permute(y, 0, 2, 1, 3);
+        y = Reshape(y, n, h / r, h / r, d * r * r);
+        y = Permute(y, 0, 2, 1, 3);
+        return Reshape(y, n, s / (r * r), d * r * r);
+    }
+
+    /// <summary>
+    /// Non-overlapping patches: x (N,C,H,W) → (N, (H/P)·(W/P), C·P·P), patch index row-major, features in
+    /// (channel, ky, kx) order — the layout of a Conv2d weight (D,C,P,P) flattened.
+    /// </summary>
+    public static Tensor Patchify(Tensor x, int p)
+    {
+        var (n, c, h, w) = x.Shape.Dims4();
+        if (h % p != 0 || w % p != 0) throw new ShapeException($"patchify: image {x.Shape} is not divisible into {p}x{p} patches");
+        var y = Reshape(x, n, c, h / p, p, w / p, p);
+        y = Permute(y, 0, 2, 4, 1, 3, 5);
+        return Reshape(y, n, (h / p) * (w / p), c * p * p);
+    }
+
+    /// <summary>Conv2d with stride = kernel = P and no padding: x (N,C,H,W), w (D,C,P,P), b (D) → (N,D,H/P,W/P).</summary>
+    public static Tensor ConvPatchify(Tensor x, Tensor w, Tensor? b)
+    {
+        var (dOut, c, p, p2) = w.Shape.Dims4();
+        if (p != p2 || x.Shape[1] != c) throw new ShapeException($"conv_patchify: image {x.Shape} and weight {w.Shape} do not match");
+        var (n, _, h, wd) = x.Shape.Dims4();
+        var patches = Patchify(x, p);                          // (N, G, C·P·P)
+        var y = Linear(patches, Reshape(w, dOut, c * p * p), b); // (N, G, D)
+        return Permute(Reshape(y, n, h / p, wd / p, dOut), 0, 3, 1, 2);
+    }
+
+    internal static Tensor As2(Tensor t, int rows, int cols)
+    {
+        if (!t.IsContiguous) throw new InvalidOperationException("As2 needs contiguous data");
+        var s = new Shape(rows, cols);
+        return new Tensor(t.Storage, s, s.ContiguousStrides(), t.Offset, t.DType);
+    }
+}

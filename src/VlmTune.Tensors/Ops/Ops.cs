@@ -1,0 +1,118 @@
+using VlmTune.Tensors.Autograd;
+
+namespace VlmTune.Tensors;
+
+/// <summary>
+/// The tensor operations. Each method checks shapes, dtypes and devices (errors name every shape involved),
+/// allocates its output on the inputs' device, calls one <see cref="IBackend"/> method and, when grad mode is on
+/// and an input requires a gradient, records a <see cref="Node"/> whose derivative rule lives in
+/// <see cref="Autograd.Backward"/>. Compute dtype is f32; bf16/f16 appear as stored weights (Linear, Embedding)
+/// and through <see cref="ToDType"/>.
+/// </summary>
+public static partial class Ops
+{
+    /// <summary>A new uninitialised contiguous tensor.</summary>
+    public static Tensor Empty(Shape shape, DType dtype, Device device)
+    {
+        var storage = device.Backend.Allocate(shape.Numel * dtype.Size(), zeroed: false);
+        return new Tensor(storage, shape, shape.ContiguousStrides(), 0, dtype);
+    }
+
+    public static Tensor Zeros(Shape shape, DType dtype, Device device)
+    {
+        var storage = device.Backend.Allocate(shape.Numel * dtype.Size(), zeroed: true);
+        return new Tensor(storage, shape, shape.ContiguousStrides(), 0, dtype);
+    }
+
+    public static Tensor Full(Shape shape, float value, Device device)
+    {
+        var t = Empty(shape, DType.F32, device);
+        device.Backend.Fill(t, value);
+        return t;
+    }
+
+    public static Tensor ZerosLike(Tensor t) => Zeros(t.Shape, t.DType, t.Device);
+
+    /// <summary>Copies host data to a new tensor; the element type must match the dtype's size.</summary>
+    public static Tensor FromArray<T>(ReadOnlySpan<T> data, Shape shape, Device device, DType? dtype = null) where T : unmanaged
+    {
+        var dt = dtype ?? DTypeOf<T>();
+        if (data.Length != shape.Numel)
+            throw new ShapeException($"{data.Length} values do not fill shape {shape} ({shape.Numel} elements)");
+        if (System.Runtime.CompilerServices.Unsafe.SizeOf<T>() != dt.Size())
+            throw new ShapeException($"{typeof(T).Name} data cannot fill a {dt.Name()} tensor");
+        var t = Empty(shape, dt, device);
+        device.Backend.CopyFromHost(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data), t);
+        return t;
+    }
+
+    public static Tensor FromArray<T>(T[] data, Shape shape, Device device, DType? dtype = null) where T : unmanaged
+        => FromArray((ReadOnlySpan<T>)data, shape, device, dtype);
+
+    public static Tensor Scalar(float value, Device device) => FromArray([value], Shape.Scalar, device);
+
+    static DType DTypeOf<T>() => typeof(T) == typeof(float) ? DType.F32
+        : typeof(T) == typeof(int) ? DType.I32
+        : typeof(T) == typeof(long) ? DType.I64
+        : typeof(T) == typeof(byte) ? DType.U8
+        : typeof(T) == typeof(Half) ? DType.F16
+        : typeof(T) == typeof(ushort) ? DType.BF16
+        : throw new ShapeException($"no dtype for {typeof(T).Name}");
+
+    /// <summary>Seeded normal values (counter-based Philox: the same seed and offset give the same values on every backend).</summary>
+    public static Tensor RandomNormal(Shape shape, ulong seed, Device device, float mean = 0f, float std = 1f, ulong offset = 0)
+    {
+        var t = Empty(shape, DType.F32, device);
+        device.Backend.RandomNormal(t, seed, offset, mean, std);
+        return t;
+    }
+
+    public static Tensor RandomUniform(Shape shape, ulong seed, Device device, float low = 0f, float high = 1f, ulong offset = 0)
+    {
+        var t = Empty(shape, DType.F32, device);
+        device.Backend.RandomUniform(t, seed, offset, low, high);
+        return t;
+    }
+
+    // ---- checks and graph recording ----
+
+    internal static void SameDevice(Tensor a, Tensor b, string op)
+    {
+        if (!ReferenceEquals(a.Device, b.Device))
+            throw new ShapeException($"{op}: tensors on different devices ({a.Device} {a.Shape} and {b.Device} {b.Shape})");
+    }
+
+    internal static void RequireF32(Tensor t, string op, string what)
+    {
+        if (t.DType != DType.F32)
+            throw new ShapeException($"{op}: {what} must be f32, got {t.DType.Name()} {t.Shape}");
+    }
+
+    internal static void RequireInt(Tensor t, string op, string what)
+    {
+        if (t.DType is not (DType.I32 or DType.I64))
+            throw new ShapeException($"{op}: {what} must be i32 or i64, got {t.DType.Name()} {t.Shape}");
+    }
+
+    /// <summary>Attaches a graph node to <paramref name="output"/> if recording applies.</summary>
+    internal static Tensor Record(Op op, Tensor output, Tensor[] inputs, Tensor[]? saved = null, object? attrs = null)
+    {
+        if (!GradMode.IsEnabled) return output;
+        foreach (var i in inputs)
+        {
+            if (i.RequiresGrad)
+            {
+                output.SetProduced(new Node(op, inputs, saved ?? [], attrs));
+                return output;
+            }
+        }
+        return output;
+    }
+
+    internal static bool Recording(params Tensor[] inputs)
+    {
+        if (!GradMode.IsEnabled) return false;
+        foreach (var i in inputs) if (i.RequiresGrad) return true;
+        return false;
+    }
+}

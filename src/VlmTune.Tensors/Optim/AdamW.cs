@@ -1,0 +1,60 @@
+namespace VlmTune.Tensors.Optim;
+
+/// <summary>
+/// AdamW as torch.optim.AdamW: p ← p − lr·wd·p (decoupled), m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g²,
+/// p ← p − lr · (m / (1−β1ᵗ)) / (sqrt(v / (1−β2ᵗ)) + eps). One fused backend kernel per parameter; state is f32
+/// and lives on the parameter's device. Parameters without a gradient are skipped (their step count still advances,
+/// as torch's shared step does not; VlmTune keeps one step counter for the optimiser).
+/// </summary>
+public sealed class AdamW
+{
+    public IReadOnlyList<Tensor> Parameters { get; }
+    public float Lr { get; set; }
+    public float Beta1 { get; }
+    public float Beta2 { get; }
+    public float Eps { get; }
+    public float WeightDecay { get; }
+    /// <summary>Number of steps taken so far.</summary>
+    public int Step { get; private set; }
+
+    readonly Tensor[] _m;
+    readonly Tensor[] _v;
+
+    public AdamW(IReadOnlyList<Tensor> parameters, float lr, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f, float weightDecay = 0f)
+    {
+        foreach (var p in parameters)
+            if (p.DType != DType.F32 || !p.IsContiguous || !p.RequiresGrad)
+                throw new ArgumentException($"AdamW: parameter {p.Name ?? p.ToString()} must be a contiguous f32 leaf that requires grad");
+        Parameters = parameters;
+        Lr = lr;
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Eps = eps;
+        WeightDecay = weightDecay;
+        _m = parameters.Select(p => Ops.Zeros(p.Shape, DType.F32, p.Device)).ToArray();
+        _v = parameters.Select(p => Ops.Zeros(p.Shape, DType.F32, p.Device)).ToArray();
+    }
+
+    /// <summary>First and second moments of parameter <paramref name="i"/> (for checkpoints).</summary>
+    public (Tensor M, Tensor V) State(int i) => (_m[i], _v[i]);
+
+    /// <summary>Restores the step counter (moments are restored by writing into <see cref="State"/>).</summary>
+    public void RestoreStep(int step) => Step = step;
+
+    public void StepOnce()
+    {
+        Step++;
+        var s = new AdamWStep(Lr, Beta1, Beta2, Eps, WeightDecay, Step);
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            var p = Parameters[i];
+            if (p.Grad == null) continue;
+            p.Backend.AdamW(p, p.Grad, _m[i], _v[i], s);
+        }
+    }
+
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters) p.Grad = null;
+    }
+}
