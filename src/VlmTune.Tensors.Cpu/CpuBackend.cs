@@ -10,7 +10,7 @@ namespace VlmTune.Tensors.Cpu;
 public sealed unsafe partial class CpuBackend : IBackend
 {
     /// <summary>The process-wide CPU device (all cores).</summary>
-    public static Device Device { get; } = new CpuBackend(Environment.ProcessorCount).Device_;
+    public static Device Device { get; } = new CpuBackend(Environment.ProcessorCount).AsDevice();
 
     readonly Device _device;
     public int Threads { get; }
@@ -21,7 +21,8 @@ public sealed unsafe partial class CpuBackend : IBackend
         _device = new Device(DeviceKind.Cpu, 0, this);
     }
 
-    Device Device_ => _device;
+    /// <summary>The device this backend instance computes for (one per instance, e.g. a 1-thread CPU for benchmarks).</summary>
+    public Device AsDevice() => _device;
     Device IBackend.Device => _device;
     public string Name => $"cpu ({Threads} threads)";
 
