@@ -83,7 +83,7 @@ public sealed partial record SmolVlmConfig
     }
 
     /// <summary>
-    /// Checks the values fit together (divisibility of heads, patches and the pixel shuffle; positive sizes).
+    /// Checks the values fit together (divisibility of heads and of the patch grid by the pixel shuffle; positive sizes).
     /// Throws <see cref="ConfigException"/> naming <paramref name="sourceName"/> and the offending path.
     /// </summary>
     public void Validate(string sourceName = "config")
@@ -110,9 +110,10 @@ public sealed partial record SmolVlmConfig
         if (Vision.HiddenSize % Vision.NumAttentionHeads != 0)
             throw new ConfigException(sourceName, "$.vision_config.num_attention_heads",
                 $"hidden_size {Vision.HiddenSize} is not divisible by {Vision.NumAttentionHeads} heads");
-        if (Vision.ImageSize % Vision.PatchSize != 0)
+        // image_size need not be a multiple of patch_size: the 2.2B model uses 384 / 14 → 27 patches (valid conv, floor).
+        if (Vision.PatchesPerSide == 0)
             throw new ConfigException(sourceName, "$.vision_config.patch_size",
-                $"image_size {Vision.ImageSize} is not a multiple of patch_size {Vision.PatchSize}");
+                $"patch_size {Vision.PatchSize} is larger than image_size {Vision.ImageSize}");
         if (Vision.PatchesPerSide % ScaleFactor != 0)
             throw new ConfigException(sourceName, "$.scale_factor",
                 $"{Vision.PatchesPerSide} patches per side are not divisible by scale_factor {ScaleFactor} (pixel shuffle needs whole blocks)");

@@ -25,7 +25,7 @@ public sealed record SmolVlmVisionConfig
     /// <summary>Per-head width: hidden / heads.</summary>
     public int HeadDim => HiddenSize / NumAttentionHeads;
 
-    /// <summary>Patches along one tile edge, G = image_size / patch_size.</summary>
+    /// <summary>Patches along one tile edge, G = image_size // patch_size (a "valid" stride-P convolution floors: 384 / 14 → 27).</summary>
     public int PatchesPerSide => ImageSize / PatchSize;
 
     /// <summary>Patches per tile, G² (also the number of position embeddings).</summary>
