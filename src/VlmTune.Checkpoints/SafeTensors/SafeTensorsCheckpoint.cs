@@ -75,7 +75,7 @@ public sealed class SafeTensorsCheckpoint : IDisposable
         try
         {
             var byShard = new Dictionary<string, SafeTensorsFile>(StringComparer.Ordinal);
-            foreach (string shard in weightMap.Values.Distinct(StringComparer.Ordinal))
+            foreach (string shard in weightMap.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
             {
                 string shardPath = Path.Combine(dir, shard);
                 if (!File.Exists(shardPath))

@@ -13,6 +13,8 @@ public class SafeTensorsCheckpointTests
 
         Assert.NotNull(ckpt.IndexPath);
         Assert.Equal(4, ckpt.Files.Count);
+        Assert.Equal(["model-00001-of-00004.safetensors", "model-00002-of-00004.safetensors", "model-00003-of-00004.safetensors", "model-00004-of-00004.safetensors"], ckpt.Files.Select(f => Path.GetFileName(f.Path)));
+        Assert.Equal(["a.bias", "z.weight", "big"], ckpt.Names.Take(3));
         Assert.Equal(141, ckpt.TotalSize);
         Assert.Equal(12, ckpt.Names.Count);
         foreach (string name in single.Names)

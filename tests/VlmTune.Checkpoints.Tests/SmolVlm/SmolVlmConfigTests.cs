@@ -63,8 +63,7 @@ public class SmolVlmConfigTests
     [Fact]
     public void Missing_text_config_uses_the_composite_default()
     {
-        var c = SmolVlmConfig.Load(Path.GetDirectoryName(TestPaths.Fixture("config-no-text-config.json"))!.Length > 0
-            ? TestPaths.Fixture("config-no-text-config.json") : "");
+        var c = SmolVlmConfig.Load(TestPaths.Fixture("config-no-text-config.json"));
 
         Assert.Equal(1e-5, c.Text.RmsNormEps);           // default text config: LlamaConfig(rms_norm_eps=1e-5, ...)
         Assert.Equal(128002, c.Text.PadTokenId);
