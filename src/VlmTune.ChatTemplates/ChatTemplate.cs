@@ -21,6 +21,17 @@ public sealed class ChatTemplate
         _template = JinjaTemplate.Parse(source);
     }
 
+    private ChatTemplate(ChatTemplate other, JinjaTemplate template)
+    {
+        Source = other.Source;
+        BosToken = other.BosToken;
+        EosToken = other.EosToken;
+        _template = template;
+    }
+
+    /// <summary>A copy whose strftime_now reads <paramref name="clock"/> (for reproducible renders).</summary>
+    public ChatTemplate WithClock(Func<DateTime> clock) => new(this, _template.WithClock(clock));
+
     /// <summary>The template text.</summary>
     public string Source { get; }
 

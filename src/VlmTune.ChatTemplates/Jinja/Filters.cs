@@ -25,8 +25,8 @@ internal static partial class Filters
     {
         "abs" => value switch
         {
-            double d => Math.Abs(d),
-            bool or long => Math.Abs(Values.ToLong(value)),
+            double d => (object)Math.Abs(d),
+            bool or long => (object)Math.Abs(Values.ToLong(value)),
             _ => throw new TemplateError($"bad operand type for abs(): '{Values.TypeName(value)}'"),
         },
         "attr" => Members.GetAttr(value, Values.ToStr(a.Get(0, "name"))),

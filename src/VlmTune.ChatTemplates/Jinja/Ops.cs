@@ -29,8 +29,8 @@ internal static class Ops
         if (v is Undefined u) throw u.Fail();
         return v switch
         {
-            bool or long => negate ? -Values.ToLong(v) : Values.ToLong(v),
-            double d => negate ? -d : d,
+            bool or long => (object)(negate ? -Values.ToLong(v) : Values.ToLong(v)),
+            double d => (object)(negate ? -d : d),
             _ => throw new TemplateError($"bad operand type for unary {(negate ? "-" : "+")}: '{Values.TypeName(v)}'"),
         };
     }

@@ -67,6 +67,7 @@ internal static class PyStrings
         "Ǉ" or "ǈ" or "ǉ" => "ǈ",
         "Ǌ" or "ǋ" or "ǌ" => "ǋ",
         "Ǳ" or "ǲ" or "ǳ" => "ǲ",
+        "ß" => "Ss",
         _ => Upper(c),
     };
 
