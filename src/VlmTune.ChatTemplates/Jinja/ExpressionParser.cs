@@ -104,7 +104,7 @@ internal sealed partial class Parser
         while (Current.IsOp("+") || Current.IsOp("-"))
         {
             var op = Next();
-            left = new BinaryExpr(op.Text, left, ParseConcat(), op.Position);
+            left = new BinaryExpr(op.Text, left, ParseConcat(), left.Position);
         }
         return left;
     }
@@ -123,7 +123,7 @@ internal sealed partial class Parser
         while (Current.Kind == TokenKind.Operator && Current.Text is "*" or "/" or "//" or "%")
         {
             var op = Next();
-            left = new BinaryExpr(op.Text, left, ParsePow(), op.Position);
+            left = new BinaryExpr(op.Text, left, ParsePow(), left.Position);
         }
         return left;
     }
@@ -134,7 +134,7 @@ internal sealed partial class Parser
         while (Current.IsOp("**"))
         {
             var op = Next();
-            left = new BinaryExpr("**", left, ParseUnary(withFilter: true), op.Position);
+            left = new BinaryExpr("**", left, ParseUnary(withFilter: true), left.Position);
         }
         return left;
     }

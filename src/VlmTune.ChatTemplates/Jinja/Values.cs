@@ -18,7 +18,7 @@ internal static class Values
     {
         null => null,
         string or bool or long or double or Undefined or JinjaDict or TupleValue or Namespace or Callable => value,
-        List<object?> list => list,
+        List<object?> list => list.Select(FromHost).ToList(),
         int i => (long)i,
         short s => (long)s,
         byte b => (long)b,
