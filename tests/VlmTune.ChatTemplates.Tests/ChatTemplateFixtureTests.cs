@@ -75,6 +75,49 @@ public class ChatTemplateFixtureTests
         Assert.True(failures.Length == 0, $"{templateName}: mismatches against {Fixtures.Generator}:\n{failures}");
     }
 
+    /// <summary>The typed API (ChatMessage/ContentPart) gives the same text as the raw-JSON path on every convertible conversation.</summary>
+    [Fact]
+    public void Typed_messages_render_like_the_fixture_json()
+    {
+        var spec = Templates.GetProperty("smolvlm");
+        var template = new ChatTemplate(spec.GetProperty("source").GetString()!, NullableString(spec, "bos_token"), NullableString(spec, "eos_token"));
+        int compared = 0;
+        foreach (var c in Cases.Where(c => c.GetProperty("template").GetString() == "smolvlm" && c.TryGetProperty("output", out _)))
+        {
+            var conversation = Conversations[c.GetProperty("conversation").GetString()!];
+            var typed = ToTyped(conversation.GetProperty("messages"));
+            if (typed is null || conversation.GetProperty("extra").EnumerateObject().Any()) continue;
+            compared++;
+            Assert.Equal(c.GetProperty("output").GetString(), template.Render(typed, c.GetProperty("add_generation_prompt").GetBoolean()));
+        }
+        Assert.True(compared >= 50, $"only {compared} cases compared");
+    }
+
+    /// <summary>Messages with only role + content (string, or parts with only type/text), else null.</summary>
+    private static List<ChatMessage>? ToTyped(JsonElement messages)
+    {
+        var result = new List<ChatMessage>();
+        foreach (var m in messages.EnumerateArray())
+        {
+            if (m.EnumerateObject().Any(p => p.Name is not ("role" or "content"))) return null;
+            string role = m.GetProperty("role").GetString()!;
+            var content = m.GetProperty("content");
+            if (content.ValueKind == JsonValueKind.String)
+            {
+                result.Add(new ChatMessage(role, content.GetString()!));
+                continue;
+            }
+            var parts = new List<ContentPart>();
+            foreach (var p in content.EnumerateArray())
+            {
+                if (p.EnumerateObject().Any(f => f.Name is not ("type" or "text"))) return null;
+                parts.Add(new ContentPart(p.GetProperty("type").GetString()!, p.TryGetProperty("text", out var t) ? t.GetString() : null));
+            }
+            result.Add(new ChatMessage(role, parts));
+        }
+        return result;
+    }
+
     private static string? NullableString(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 }
