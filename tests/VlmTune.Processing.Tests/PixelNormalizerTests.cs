@@ -1,0 +1,56 @@
+using System.Text.Json;
+using VlmTune.Processing.Tests.Support;
+
+namespace VlmTune.Processing.Tests;
+
+public class PixelNormalizerTests
+{
+    [Theory]
+    [InlineData("smolvlm")]
+    [InlineData("imagenet")]
+    [InlineData("norescale")]
+    [InlineData("rescaleonly")]
+    public void Matches_hf_rescale_then_normalise_bit_for_bit_on_all_256_values(string name)
+    {
+        JsonElement c = ProcessorFixtures.Manifest("normalize.json").GetProperty("cases").EnumerateArray()
+            .Single(e => e.GetProperty("name").GetString() == name);
+        var config = new ImageProcessorConfig
+        {
+            DoRescale = c.GetProperty("do_rescale").GetBoolean(),
+            RescaleFactor = c.GetProperty("rescale_factor").GetDouble(),
+            DoNormalize = c.GetProperty("do_normalize").GetBoolean(),
+            ImageMean = c.GetProperty("image_mean").EnumerateArray().Select(e => e.GetDouble()).ToArray(),
+            ImageStd = c.GetProperty("image_std").EnumerateArray().Select(e => e.GetDouble()).ToArray(),
+        };
+        var normalizer = new PixelNormalizer(config);
+        for (int ch = 0; ch < 3; ch++)
+        {
+            uint[] expected = c.GetProperty("float32_bits")[ch].EnumerateArray().Select(e => e.GetUInt32()).ToArray();
+            for (int u = 0; u < 256; u++)
+                Assert.True(BitConverter.SingleToUInt32Bits(normalizer.Normalize((byte)u, ch)) == expected[u],
+                    $"{name} channel {ch} value {u}: got {normalizer.Normalize((byte)u, ch):R}, expected {BitConverter.UInt32BitsToSingle(expected[u]):R}");
+        }
+    }
+
+    [Fact]
+    public void Smolvlm_settings_equal_u_over_127_5_minus_1()
+    {
+        var normalizer = new PixelNormalizer(ImageProcessorConfig.SmolVlm256M);
+        for (int u = 0; u < 256; u++)
+            for (int ch = 0; ch < 3; ch++)
+                Assert.Equal(u / 127.5f - 1f, normalizer.Normalize((byte)u, ch));
+    }
+
+    [Fact]
+    public void Planar_layout_is_channel_major()
+    {
+        var normalizer = new PixelNormalizer(ImageProcessorConfig.SmolVlm256M);
+        // A 3×2 image; take the 2×2 window at x = 1.
+        byte[] src = [0, 1, 2, 10, 11, 12, 20, 21, 22,
+                      30, 31, 32, 40, 41, 42, 50, 51, 52];
+        var dst = new float[12];
+        normalizer.ToPlanar(src, 3, 1, 0, 2, dst);
+        float N(int u) => u / 127.5f - 1f;
+        Assert.Equal([N(10), N(20), N(40), N(50), N(11), N(21), N(41), N(51), N(12), N(22), N(42), N(52)], dst);
+    }
+}
