@@ -53,4 +53,27 @@ public class PixelNormalizerTests
         float N(int u) => u / 127.5f - 1f;
         Assert.Equal([N(10), N(20), N(40), N(50), N(11), N(21), N(41), N(51), N(12), N(22), N(42), N(52)], dst);
     }
+
+    [Theory]
+    [InlineData(16, 0, 0)]
+    [InlineData(13, 5, 3)]
+    [InlineData(8, 29, 1)]
+    public void Avx2_planar_matches_the_scalar_loop(int tileSize, int x0, int y0)
+    {
+        var config = new ImageProcessorConfig { ImageMean = [0.485, 0.456, 0.406], ImageStd = [0.229, 0.224, 0.225] };
+        var image = ProcessorFixtures.Synthetic(37, 21, seed: 9);
+        var scalar = new float[3 * tileSize * tileSize];
+        var fast = new float[3 * tileSize * tileSize];
+        new PixelNormalizer(config, useAvx2: false).ToPlanar(image.Pixels, image.Width, x0, y0, tileSize, scalar);
+        new PixelNormalizer(config, useAvx2: true).ToPlanar(image.Pixels, image.Width, x0, y0, tileSize, fast);
+        Assert.Equal(scalar, fast);
+    }
+
+    [Fact]
+    public void Windows_outside_the_source_are_rejected()
+    {
+        var normalizer = new PixelNormalizer(ImageProcessorConfig.SmolVlm256M);
+        Assert.Throws<ArgumentException>(() => normalizer.ToPlanar(new byte[4 * 4 * 3], 4, 1, 0, 4, new float[48]));
+        Assert.Throws<ArgumentException>(() => normalizer.ToPlanar(new byte[4 * 4 * 3], 4, 0, 0, 4, new float[47]));
+    }
 }
