@@ -14,19 +14,30 @@ public sealed class ProcessedImageBatch
     public int BatchSize { get; }
     public int MaxTiles { get; }
     public int TileSize { get; }
-    /// <summary>The unpadded per-sample results (rows / cols for the prompt expansion).</summary>
-    public IReadOnlyList<ProcessedImages> Samples { get; }
+    /// <summary>(B): real tiles per sample.</summary>
+    public int[] TileCounts { get; }
+    /// <summary>(B)(images of the sample): tile rows per image, 0 when not split — for the prompt expansion.</summary>
+    public int[][] ImageRows { get; }
+    /// <summary>(B)(images of the sample): tile columns per image, 0 when not split.</summary>
+    public int[][] ImageCols { get; }
 
-    ProcessedImageBatch(float[] pixelValues, bool[] tileMask, int batchSize, int maxTiles, int tileSize, IReadOnlyList<ProcessedImages> samples)
+    internal ProcessedImageBatch(float[] pixelValues, int[] tileCounts, int tileSize, int[][] imageRows, int[][] imageCols)
     {
+        BatchSize = tileCounts.Length;
+        MaxTiles = tileCounts.Max();
+        if (pixelValues.Length != (long)BatchSize * MaxTiles * 3 * tileSize * tileSize)
+            throw new ArgumentException($"expected ({BatchSize}, {MaxTiles}, 3, {tileSize}, {tileSize}) floats, got {pixelValues.Length}", nameof(pixelValues));
         PixelValues = pixelValues;
-        TileMask = tileMask;
-        BatchSize = batchSize;
-        MaxTiles = maxTiles;
         TileSize = tileSize;
-        Samples = samples;
+        TileCounts = tileCounts;
+        ImageRows = imageRows;
+        ImageCols = imageCols;
+        TileMask = new bool[BatchSize * MaxTiles];
+        for (int b = 0; b < BatchSize; b++)
+            TileMask.AsSpan(b * MaxTiles, tileCounts[b]).Fill(true);
     }
 
+    /// <summary>Pads already processed samples (copies their pixels into one buffer).</summary>
     public static ProcessedImageBatch Pad(IReadOnlyList<ProcessedImages> samples)
     {
         ArgumentNullException.ThrowIfNull(samples);
@@ -36,15 +47,12 @@ public sealed class ProcessedImageBatch
             if (samples[i].TileSize != m)
                 throw new ArgumentException($"sample {i} has {samples[i].TileSize}-pixel tiles, sample 0 has {m}", nameof(samples));
         int maxTiles = samples.Max(s => s.TileCount);
-        long tileFloats = 3L * m * m;
-        var pixels = new float[checked(samples.Count * maxTiles * tileFloats)];
-        var mask = new bool[samples.Count * maxTiles];
+        long sampleFloats = 3L * m * m * maxTiles;
+        var pixels = new float[checked(samples.Count * sampleFloats)];
         for (int b = 0; b < samples.Count; b++)
-        {
-            samples[b].PixelValues.AsSpan().CopyTo(pixels.AsSpan((int)(b * maxTiles * tileFloats)));
-            mask.AsSpan(b * maxTiles, samples[b].TileCount).Fill(true);
-        }
-        return new ProcessedImageBatch(pixels, mask, samples.Count, maxTiles, m, samples.ToArray());
+            samples[b].PixelValues.AsSpan().CopyTo(pixels.AsSpan((int)(b * sampleFloats)));
+        return new ProcessedImageBatch(pixels, samples.Select(s => s.TileCount).ToArray(), m,
+            samples.Select(s => s.ImageRows).ToArray(), samples.Select(s => s.ImageCols).ToArray());
     }
 
     /// <summary>HF's pixel_attention_mask (B, N, M, M) as bytes (1 = real pixel), for callers that want it expanded.</summary>

@@ -61,31 +61,65 @@ public sealed class SmolVlmImageProcessor
     /// <summary>Processes the images of one sample: tiles of every image, in order, normalised.</summary>
     public ProcessedImages Process(IReadOnlyList<RgbImage> images)
     {
-        ArgumentNullException.ThrowIfNull(images);
-        var tiled = new TiledImage[images.Count];
-        for (int i = 0; i < images.Count; i++)
-            tiled[i] = Tile(images[i] ?? throw new ArgumentNullException(nameof(images), $"image {i} is null"));
-
+        TiledImage[] tiled = TileAll(images);
         int m = Config.MaxImageSize;
-        int tileFloats = 3 * m * m;
         int tileCount = tiled.Sum(t => t.TileCount);
-        var pixels = new float[checked((long)tileCount * tileFloats)];
-        int n = 0;
-        foreach (TiledImage t in tiled)
-            for (int i = 0; i < t.TileCount; i++, n++)
-            {
-                var (source, x0, y0) = t.TileOrigin(i);
-                _normalizer.ToPlanar(source.Pixels, source.Width, x0, y0, m, pixels.AsSpan(n * tileFloats, tileFloats));
-            }
+        var pixels = new float[checked((long)tileCount * 3 * m * m)];
+        WritePixelValues(tiled, pixels);
         return new ProcessedImages(pixels, tileCount, m,
             tiled.Select(t => t.Rows).ToArray(), tiled.Select(t => t.Cols).ToArray());
     }
 
-    /// <summary>Processes every sample and pads them to a common tile count.</summary>
+    /// <summary>
+    /// Processes every sample and pads them to a common tile count (zero tiles, mask false), normalising straight
+    /// into the batch buffer.
+    /// </summary>
     public ProcessedImageBatch ProcessBatch(IReadOnlyList<IReadOnlyList<RgbImage>> samples)
     {
         ArgumentNullException.ThrowIfNull(samples);
-        return ProcessedImageBatch.Pad(samples.Select(Process).ToArray());
+        if (samples.Count == 0) throw new ArgumentException("a batch needs at least one sample", nameof(samples));
+        TiledImage[][] tiled = samples.Select(TileAll).ToArray();
+        int m = Config.MaxImageSize;
+        int[] tileCounts = tiled.Select(t => t.Sum(i => i.TileCount)).ToArray();
+        int maxTiles = tileCounts.Max();
+        long sampleFloats = (long)maxTiles * 3 * m * m;
+        var pixels = new float[checked(samples.Count * sampleFloats)];
+        for (int b = 0; b < samples.Count; b++)
+            WritePixelValues(tiled[b], pixels.AsSpan((int)(b * sampleFloats), (int)sampleFloats));
+        return new ProcessedImageBatch(pixels, tileCounts, m,
+            tiled.Select(t => t.Select(i => i.Rows).ToArray()).ToArray(),
+            tiled.Select(t => t.Select(i => i.Cols).ToArray()).ToArray());
+    }
+
+    /// <summary>Tiles of every image, normalised, into <paramref name="destination"/>: (Σ TileCount, 3, M, M) at its start.</summary>
+    public void WritePixelValues(IReadOnlyList<TiledImage> tiled, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(tiled);
+        int m = Config.MaxImageSize;
+        int tileFloats = 3 * m * m;
+        long needed = (long)tiled.Sum(t => t.TileCount) * tileFloats;
+        if (destination.Length < needed)
+            throw new ArgumentException($"destination holds {destination.Length} floats, {needed} are needed", nameof(destination));
+        int n = 0;
+        foreach (TiledImage t in tiled)
+        {
+            if (t.TileSize != m)
+                throw new ArgumentException($"a tiled image has {t.TileSize}-pixel tiles, this processor makes {m}", nameof(tiled));
+            for (int i = 0; i < t.TileCount; i++, n++)
+            {
+                var (source, x0, y0) = t.TileOrigin(i);
+                _normalizer.ToPlanar(source.Pixels, source.Width, x0, y0, m, destination.Slice(n * tileFloats, tileFloats));
+            }
+        }
+    }
+
+    TiledImage[] TileAll(IReadOnlyList<RgbImage> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var tiled = new TiledImage[images.Count];
+        for (int i = 0; i < images.Count; i++)
+            tiled[i] = Tile(images[i] ?? throw new ArgumentNullException(nameof(images), $"image {i} is null"));
+        return tiled;
     }
 
     RgbImage Resize(RgbImage image, int width, int height) =>
