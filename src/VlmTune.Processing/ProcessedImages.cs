@@ -18,6 +18,12 @@ public sealed class ProcessedImages
 
     public int ImageCount => ImageRows.Length;
 
+    /// <summary>
+    /// (N): true for every tile — a single sample has no padding tiles, and every tile is a full M×M image, so HF's
+    /// pixel_attention_mask is all ones here. Padding appears only in <see cref="ProcessedImageBatch.TileMask"/>.
+    /// </summary>
+    public bool[] TileMask => Enumerable.Repeat(true, TileCount).ToArray();
+
     /// <summary>Tiles belonging to image <paramref name="image"/>: rows·cols + 1.</summary>
     public int TilesOf(int image) => ImageRows[image] * ImageCols[image] + 1;
 

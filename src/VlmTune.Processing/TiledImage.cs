@@ -9,7 +9,8 @@ namespace VlmTune.Processing;
 /// </summary>
 public sealed class TiledImage
 {
-    /// <summary>The stage-2 image the tiles are cut from (or the single M×M image when not split).</summary>
+    /// <summary>The stage-2 image the tiles are cut from (or the single M×M image when not split); this is the caller's
+    /// input itself when no resize changed its size, so treat it as read-only.</summary>
     public RgbImage Resized { get; }
     /// <summary>The global view: Resized resized to M×M (the same object as Resized when not split).</summary>
     public RgbImage Global { get; }

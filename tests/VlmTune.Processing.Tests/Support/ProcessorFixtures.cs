@@ -48,7 +48,13 @@ internal static class ProcessorFixtures
 
     static string Token(byte[] bytes, ref int pos, string path)
     {
-        while (pos < bytes.Length && char.IsWhiteSpace((char)bytes[pos])) pos++;
+        while (pos < bytes.Length && (char.IsWhiteSpace((char)bytes[pos]) || bytes[pos] == (byte)'#'))
+        {
+            if (bytes[pos] == (byte)'#')
+                while (pos < bytes.Length && bytes[pos] != (byte)'\n') pos++;   // a header comment runs to the end of line
+            else
+                pos++;
+        }
         int start = pos;
         while (pos < bytes.Length && !char.IsWhiteSpace((char)bytes[pos])) pos++;
         if (start == pos) throw new InvalidDataException($"{path}: truncated PPM header at offset {start}");

@@ -73,7 +73,7 @@ INPUTS = [  # (name, width, height)
 def write_ppm(path, arr):
     h, w, _ = arr.shape
     with open(path, "wb") as f:
-        f.write(b"P6\n%d %d\n255\n" % (w, h))
+        f.write(b"P6\n# generator: %s\n%d %d\n255\n" % (GENERATOR.encode(), w, h))
         f.write(np.ascontiguousarray(arr, dtype=np.uint8).tobytes())
 
 
