@@ -19,6 +19,9 @@ public sealed class ImagePromptExpander
 
     public int ImageSeqLen { get; }
 
+    /// <summary>An expander using the config's image_seq_len (from processor_config.json).</summary>
+    public ImagePromptExpander(ImageProcessorConfig config) : this((config ?? throw new ArgumentNullException(nameof(config))).ImageSeqLen) { }
+
     public ImagePromptExpander(int imageSeqLen)
     {
         if (imageSeqLen <= 0) throw new ArgumentOutOfRangeException(nameof(imageSeqLen), $"must be positive, got {imageSeqLen}");

@@ -13,7 +13,7 @@ namespace VlmTune.Processing;
 /// <item>rescale and normalise (<see cref="PixelNormalizer"/>) into planar (N, 3, M, M) floats.</item>
 /// </list>
 /// Inputs are already RGB (decoders composite alpha over white), so HF's convert_to_rgb after the split is the
-/// identity and is skipped. Legend: N = tiles, M = tile edge.
+/// identity and is skipped. Legend: N = tiles, M = tile edge. Holds no mutable state: safe to share across threads.
 /// </summary>
 public sealed class SmolVlmImageProcessor
 {

@@ -117,7 +117,7 @@ public class SmolVlmImageProcessorTests
         Assert.Equal([4], result.ImageCols);
         Assert.All(result.PixelValues, v => Assert.InRange(v, -1f, 1f));
 
-        var expander = new ImagePromptExpander(config.ImageSeqLen);
+        var expander = new ImagePromptExpander(config);
         Assert.Equal(1088, expander.ImageTokenCount(4, 4));
         string expanded = expander.Expand("<image>", result);
         Assert.Equal(1088, ImagePromptExpander.CountPlaceholders(expanded));
