@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+
+namespace VlmTune.Tokenizers.Pipeline;
+
+/// <summary>
+/// Hugging Face's BPE model for one pre-tokenized word: start from single characters, then repeatedly apply the
+/// lowest-ranked merge, leftmost first (a priority queue keyed by (rank, position), as in the Rust crate's
+/// <c>Word::merge_all</c>). Results are cached per word.
+/// </summary>
+internal sealed class BpeModel
+{
+    private const int MaxCachedWords = 200_000;
+
+    private readonly Dictionary<string, int> _vocab;
+    private readonly Dictionary<(int Left, int Right), (int Rank, int NewId)> _merges;
+    private readonly int? _unkId;
+    private readonly bool _fuseUnk;
+    private readonly bool _ignoreMerges;
+    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+
+    public BpeModel(
+        Dictionary<string, int> vocab, Dictionary<(int, int), (int, int)> merges, int? unkId, bool fuseUnk, bool ignoreMerges)
+    {
+        _vocab = vocab;
+        _merges = merges;
+        _unkId = unkId;
+        _fuseUnk = fuseUnk;
+        _ignoreMerges = ignoreMerges;
+    }
+
+    public IReadOnlyDictionary<string, int> Vocab => _vocab;
+
+    /// <summary>Appends the ids of <paramref name="word"/> (already mapped to byte-level characters).</summary>
+    public void Tokenize(string word, List<int> output)
+    {
+        if (_cache.TryGetValue(word, out int[]? cached))
+        {
+            output.AddRange(cached);
+            return;
+        }
+        int[] ids = TokenizeUncached(word);
+        if (_cache.Count >= MaxCachedWords) _cache.Clear();
+        _cache[word] = ids;
+        output.AddRange(ids);
+    }
+
+    private int[] TokenizeUncached(string word)
+    {
+        if (_ignoreMerges && _vocab.TryGetValue(word, out int whole)) return [whole];
+
+        // Initial symbols: one per character (a surrogate pair counts as one character).
+        var ids = new List<int>(word.Length);
+        bool lastWasUnk = false;
+        for (int i = 0; i < word.Length; i++)
+        {
+            int len = char.IsHighSurrogate(word[i]) && i + 1 < word.Length && char.IsLowSurrogate(word[i + 1]) ? 2 : 1;
+            string symbol = word.Substring(i, len);
+            i += len - 1;
+            if (_vocab.TryGetValue(symbol, out int id))
+            {
+                ids.Add(id);
+                lastWasUnk = false;
+            }
+            else if (_unkId is int unk)
+            {
+                // Unknown character: the unk token (consecutive ones fused when fuse_unk), as HF does;
+                // with no unk token HF silently drops the character, and so do we.
+                if (!(_fuseUnk && lastWasUnk)) ids.Add(unk);
+                lastWasUnk = true;
+            }
+        }
+        return MergeAll(ids);
+    }
+
+    /// <summary>Applies merges to the symbol ids; a doubly linked list over the initial positions.</summary>
+    private int[] MergeAll(List<int> symbols)
+    {
+        int n = symbols.Count;
+        if (n < 2) return symbols.ToArray();
+        var id = symbols.ToArray();
+        var prev = new int[n];
+        var next = new int[n];
+        var alive = new bool[n];
+        for (int k = 0; k < n; k++)
+        {
+            prev[k] = k - 1;
+            next[k] = k + 1 < n ? k + 1 : -1;
+            alive[k] = true;
+        }
+
+        var queue = new PriorityQueue<(int Pos, int NewId), (int Rank, int Pos)>(n);
+        for (int k = 0; k + 1 < n; k++)
+        {
+            if (_merges.TryGetValue((id[k], id[k + 1]), out var m)) queue.Enqueue((k, m.NewId), (m.Rank, k));
+        }
+
+        int remaining = n;
+        while (queue.TryDequeue(out var top, out _))
+        {
+            int pos = top.Pos;
+            if (!alive[pos] || next[pos] == -1) continue;
+            int right = next[pos];
+            // Skip stale entries: the pair at this position changed since it was queued.
+            if (!_merges.TryGetValue((id[pos], id[right]), out var current) || current.NewId != top.NewId) continue;
+
+            id[pos] = top.NewId;
+            alive[right] = false;
+            remaining--;
+            next[pos] = next[right];
+            if (next[right] != -1) prev[next[right]] = pos;
+
+            if (prev[pos] >= 0 && _merges.TryGetValue((id[prev[pos]], id[pos]), out var left))
+                queue.Enqueue((prev[pos], left.NewId), (left.Rank, prev[pos]));
+            if (next[pos] != -1 && _merges.TryGetValue((id[pos], id[next[pos]]), out var after))
+                queue.Enqueue((pos, after.NewId), (after.Rank, pos));
+        }
+
+        var result = new int[remaining];
+        int w = 0;
+        for (int k = 0; k != -1 && w < remaining; k = next[k]) result[w++] = id[k];
+        return result;
+    }
+}
