@@ -68,7 +68,7 @@ public sealed class Tokenizer
         {
             bytes = File.ReadAllBytes(path);
         }
-        catch (FileNotFoundException e)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new FileNotFoundException($"tokenizer file not found: {path}", path, e);
         }
