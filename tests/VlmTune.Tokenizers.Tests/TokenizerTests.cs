@@ -9,14 +9,20 @@ public sealed class TokenizerTests
     [Theory]
     [InlineData("smolvlm-tiny")]
     [InlineData("gpt2-style")]
-    public void Decode_of_encode_is_the_input_for_every_corpus_string(string name)
+    public void Decode_of_encode_is_the_input_wherever_hf_round_trips(string name)
     {
+        // gpt2-style loses information on purpose: NFC, and "<NOTE>" swallowing whitespace. Everything else round-trips.
         Tokenizer tok = Fixtures.Load(name);
-        // lstrip/rstrip tokens swallow whitespace, so texts with gpt2-style's "<NOTE>" do not round-trip (by design).
-        foreach (string text in Fixtures.Corpus.Where(t => !t.Contains("<NOTE>")))
+        var expected = Fixtures.ExpectedFor(name);
+        int checkedCount = 0;
+        for (int i = 0; i < expected.Count; i++)
         {
+            string text = Fixtures.Corpus[i];
+            if (expected[i].Decoded != text) continue;
             Assert.Equal(text, tok.Decode(tok.Encode(text, addSpecialTokens: false)));
+            checkedCount++;
         }
+        Assert.True(checkedCount > expected.Count * 9 / 10, $"only {checkedCount} strings round-trip in HF");
     }
 
     [Fact]

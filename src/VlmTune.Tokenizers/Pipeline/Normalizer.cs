@@ -1,34 +1,35 @@
-using System.Text;
-
 namespace VlmTune.Tokenizers.Pipeline;
 
 /// <summary>
-/// tokenizer.json <c>normalizer</c>: null, a Unicode normalization form, or a Sequence of them.
-/// Other normalizer types are refused at load time.
+/// tokenizer.json <c>normalizer</c>: null, NFC, NFD, or a Sequence of them (VlmTune carries canonical
+/// normalization tables, see <see cref="UnicodeNormalization"/>). Other normalizer types, including the
+/// compatibility forms NFKC/NFKD, are refused at load time.
 /// </summary>
 internal sealed class Normalizer
 {
-    private readonly NormalizationForm[] _forms;
+    private enum Form { Nfc, Nfd }
 
-    private Normalizer(NormalizationForm[] forms) => _forms = forms;
+    private readonly Form[] _forms;
+
+    private Normalizer(Form[] forms) => _forms = forms;
 
     /// <summary>True when the normalizer changes nothing (null, or an empty Sequence).</summary>
     public bool IsIdentity => _forms.Length == 0;
 
     public string Normalize(string s)
     {
-        foreach (NormalizationForm f in _forms) s = s.Normalize(f);
+        foreach (Form f in _forms) s = f == Form.Nfc ? UnicodeNormalization.Nfc(s) : UnicodeNormalization.Nfd(s);
         return s;
     }
 
     public static Normalizer Load(Json? json)
     {
-        var forms = new List<NormalizationForm>();
+        var forms = new List<Form>();
         if (json is Json j) Collect(j, forms);
         return new Normalizer(forms.ToArray());
     }
 
-    private static void Collect(Json json, List<NormalizationForm> forms)
+    private static void Collect(Json json, List<Form> forms)
     {
         string type = json.TypeName();
         switch (type)
@@ -36,25 +37,10 @@ internal sealed class Normalizer
             case "Sequence":
                 foreach (Json item in json.Get("normalizers").Items()) Collect(item, forms);
                 return;
-            case "NFC": forms.Add(Require(json, NormalizationForm.FormC)); return;
-            case "NFD": forms.Add(Require(json, NormalizationForm.FormD)); return;
-            case "NFKC": forms.Add(Require(json, NormalizationForm.FormKC)); return;
-            case "NFKD": forms.Add(Require(json, NormalizationForm.FormKD)); return;
+            case "NFC": forms.Add(Form.Nfc); return;
+            case "NFD": forms.Add(Form.Nfd); return;
             default:
-                throw json.Error($"normalizer type \"{type}\" is not supported (supported: NFC, NFD, NFKC, NFKD, Sequence, null)");
+                throw json.Error($"normalizer type \"{type}\" is not supported (supported: NFC, NFD, Sequence, null)");
         }
-    }
-
-    /// <summary>
-    /// .NET normalizes through ICU; in globalization-invariant mode normalization silently does nothing,
-    /// which would give wrong ids. Refuse instead.
-    /// </summary>
-    private static NormalizationForm Require(Json json, NormalizationForm form)
-    {
-        string probe = "e\u0301\u1E9B\u0323";
-        if (probe.Normalize(NormalizationForm.FormC) == probe)
-            throw json.Error($"normalizer {form} needs Unicode normalization data, which this process lacks " +
-                "(globalization-invariant mode); run without InvariantGlobalization to load this tokenizer");
-        return form;
     }
 }

@@ -29,12 +29,13 @@ const HF_VERSION = require('tokenizers/package.json').version;
 // 1. Train byte-level BPE merges with HF's trainer (default BpeTrainer: the Node binding exposes no options).
 // ---------------------------------------------------------------------------------------------
 
-function trainMerges(preTokenizer, lines) {
+function trainMerges(preTokenizer, lines, normalizer = null) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vlmtune-bpe-'));
   const file = path.join(tmp, 'train.txt');
   fs.writeFileSync(file, lines.join('\n') + '\n');
   const tok = new hf.Tokenizer(hf.BPE.empty());
   tok.setPreTokenizer(preTokenizer);
+  if (normalizer) tok.setNormalizer(normalizer);
   tok.train([file]);
   const out = path.join(tmp, 'trained.json');
   tok.save(out, false);
@@ -116,7 +117,7 @@ function smolvlmTiny(lines) {
 
 function gpt2Style(lines) {
   const preJs = hf.byteLevelPreTokenizer(false, true);
-  const model = buildModel([], trainMerges(preJs, lines), 3000);
+  const model = buildModel([], trainMerges(preJs, lines, hf.sequenceNormalizer([hf.nfcNormalizer()])), 3000);
   const eot = Object.keys(model.vocab).length;
   const tokens = [
     added(eot, '<|endoftext|>', true, { normalized: true }),          // as in GPT-2's own file
@@ -133,7 +134,8 @@ function gpt2Style(lines) {
     special_tokens: { '<|endoftext|>': { id: '<|endoftext|>', ids: [eot], tokens: ['<|endoftext|>'] } },
   };
   return {
-    version: '1.0', truncation: null, padding: null, added_tokens: tokens, normalizer: null,
+    version: '1.0', truncation: null, padding: null, added_tokens: tokens,
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'NFC' }] },
     pre_tokenizer: byteLevel(false, true),
     post_processor: { type: 'Sequence', processors: [byteLevel(true, false), template] },
     decoder: byteLevel(true, true),
