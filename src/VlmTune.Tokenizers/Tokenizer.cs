@@ -102,7 +102,7 @@ public sealed class Tokenizer
                 continue;
             }
             if (split.End == split.Start) continue;
-            string piece = text[split.Start..split.End];
+            string piece = split.Start == 0 && split.End == text.Length ? text : text[split.Start..split.End];
             string normalized = _normalizer.IsIdentity ? piece : _normalizer.Normalize(piece);
             inner.Clear();
             _normalizedMatcher.FindMatches(normalized, inner);

@@ -17,6 +17,8 @@ internal sealed class BpeModel
     private readonly bool _fuseUnk;
     private readonly bool _ignoreMerges;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    /// <summary>Id of each single-UTF-16-unit token, -1 when absent (the common, byte-level case).</summary>
+    private readonly int[] _charIds = new int[char.MaxValue + 1];
 
     public BpeModel(
         Dictionary<string, int> vocab, Dictionary<(int, int), (int, int)> merges, int? unkId, bool fuseUnk, bool ignoreMerges)
@@ -26,6 +28,11 @@ internal sealed class BpeModel
         _unkId = unkId;
         _fuseUnk = fuseUnk;
         _ignoreMerges = ignoreMerges;
+        Array.Fill(_charIds, -1);
+        foreach (var (token, id) in vocab)
+        {
+            if (token.Length == 1) _charIds[token[0]] = id;
+        }
     }
 
     public IReadOnlyDictionary<string, int> Vocab => _vocab;
@@ -54,9 +61,9 @@ internal sealed class BpeModel
         for (int i = 0; i < word.Length; i++)
         {
             int len = char.IsHighSurrogate(word[i]) && i + 1 < word.Length && char.IsLowSurrogate(word[i + 1]) ? 2 : 1;
-            string symbol = word.Substring(i, len);
+            int id = len == 1 ? _charIds[word[i]] : _vocab.GetValueOrDefault(word.Substring(i, 2), -1);
             i += len - 1;
-            if (_vocab.TryGetValue(symbol, out int id))
+            if (id >= 0)
             {
                 ids.Add(id);
                 lastWasUnk = false;

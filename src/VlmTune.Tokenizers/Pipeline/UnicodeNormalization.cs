@@ -16,8 +16,10 @@ internal static class UnicodeNormalization
     private static readonly Dictionary<int, int> Classes = BuildClasses();
     private static readonly Dictionary<int, int[]> Decompositions = BuildDecompositions();
     private static readonly Dictionary<long, int> Compositions = BuildCompositions();
+    private static readonly HashSet<int> NotNfcSafe = BuildNotNfcSafe();
+    private static readonly bool[] NotNfcSafeBmp = BuildBmpFlags();
 
-    public static string Nfc(string s) => Normalize(s, compose: true);
+    public static string Nfc(string s) => IsNfcSafe(s) ? s : Normalize(s, compose: true);
 
     public static string Nfd(string s) => Normalize(s, compose: false);
 
@@ -37,6 +39,30 @@ internal static class UnicodeNormalization
         var sb = new StringBuilder(cps.Count + 8);
         foreach (int cp in cps) sb.Append(char.ConvertFromUtf32(cp));
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Quick check: a string made only of starters that never decompose-and-stay-decomposed and never combine
+    /// with a preceding character is already in NFC.
+    /// </summary>
+    private static bool IsNfcSafe(string s)
+    {
+        foreach (char c in s)
+        {
+            if (c < 0x300) continue;
+            if (char.IsSurrogate(c)) return SlowIsNfcSafe(s);
+            if (NotNfcSafeBmp[c]) return false;
+        }
+        return true;
+    }
+
+    private static bool SlowIsNfcSafe(string s)
+    {
+        foreach (Rune r in s.EnumerateRunes())
+        {
+            if (r.Value >= 0x300 && NotNfcSafe.Contains(r.Value)) return false;
+        }
+        return true;
     }
 
     private static int ClassOf(int cp) => cp < 0x300 ? 0 : Classes.GetValueOrDefault(cp);
@@ -107,6 +133,36 @@ internal static class UnicodeNormalization
         int s = first - SBase, t = second - TBase;
         if (s >= 0 && s < SCount && s % TCount == 0 && t > 0 && t < TCount) return first + t;
         return Compositions.TryGetValue(((long)first << 21) | (uint)second, out int c) ? c : -1;
+    }
+
+    /// <summary>Marks, second elements of compositions (incl. Hangul V and T jamo), and decomposable non-composites.</summary>
+    private static HashSet<int> BuildNotNfcSafe()
+    {
+        var set = new HashSet<int>(Classes.Keys);
+        var composites = new HashSet<int>();
+        int[] c = NfcData.Compositions;
+        for (int i = 0; i < c.Length; i += 3)
+        {
+            set.Add(c[i + 1]);
+            composites.Add(c[i + 2]);
+        }
+        foreach (int cp in Decompositions.Keys)
+        {
+            if (!composites.Contains(cp)) set.Add(cp);
+        }
+        for (int v = VBase; v < VBase + VCount; v++) set.Add(v);
+        for (int t = TBase + 1; t < TBase + TCount; t++) set.Add(t);
+        return set;
+    }
+
+    private static bool[] BuildBmpFlags()
+    {
+        var flags = new bool[char.MaxValue + 1];
+        foreach (int cp in NotNfcSafe)
+        {
+            if (cp <= char.MaxValue) flags[cp] = true;
+        }
+        return flags;
     }
 
     private static Dictionary<int, int> BuildClasses()
