@@ -89,40 +89,25 @@ public sealed class Tokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 4);
-        var splits = new List<AddedTokenMatcher.Split>();
-        var inner = new List<AddedTokenMatcher.Split>();
-        var words = new List<string>();
-
-        _rawMatcher.FindMatches(text, splits);
-        foreach (var split in splits)
-        {
-            if (split.TokenId >= 0)
-            {
-                ids.Add(split.TokenId);
-                continue;
-            }
-            if (split.End == split.Start) continue;
-            string piece = split.Start == 0 && split.End == text.Length ? text : text[split.Start..split.End];
-            string normalized = _normalizer.IsIdentity ? piece : _normalizer.Normalize(piece);
-            inner.Clear();
-            _normalizedMatcher.FindMatches(normalized, inner);
-            foreach (var sub in inner)
-            {
-                if (sub.TokenId >= 0)
-                {
-                    ids.Add(sub.TokenId);
-                    continue;
-                }
-                if (sub.End == sub.Start) continue;
-                string segment = sub.Start == 0 && sub.End == normalized.Length ? normalized : normalized[sub.Start..sub.End];
-                _preTokenizer.Split(segment, words);
-                foreach (string word in words)
-                {
-                    if (word.Length > 0) _model.Tokenize(word, ids);
-                }
-            }
-        }
+        EncodeCore(text, ids, null);
         return _postProcessor.Apply(ids, addSpecialTokens);
+    }
+
+    /// <summary>
+    /// Like <see cref="Encode"/>, plus the input span of every token (see <see cref="EncodedText"/>).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The normalizer changes the text (spans would need alignment tracking).</exception>
+    public EncodedText EncodeWithOffsets(string text, bool addSpecialTokens = true)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>(text.Length / 3 + 4);
+        var offsets = new List<(int, int)>(ids.Capacity);
+        EncodeCore(text, ids, offsets);
+        int[] all = _postProcessor.Apply(ids, addSpecialTokens);
+        int prefix = addSpecialTokens ? _postProcessor.PrefixCount : 0;
+        var spans = new (int, int)[all.Length];
+        offsets.CopyTo(spans, prefix);
+        return new EncodedText(all, spans);
     }
 
     /// <summary>Encodes many texts (in parallel); result i belongs to texts[i].</summary>
@@ -150,6 +135,88 @@ public sealed class Tokenizer
             tokens.Add(token);
         }
         return _decoder.Decode(tokens);
+    }
+
+    /// <summary>Added-token split, normalization, added-token split of the normalized text, pre-tokenization, BPE.</summary>
+    private void EncodeCore(string text, List<int> ids, List<(int, int)>? offsets)
+    {
+        var splits = new List<AddedTokenMatcher.Split>();
+        var inner = new List<AddedTokenMatcher.Split>();
+        var words = new List<PreTokenizer.Word>();
+        var scratch = new List<PreTokenizer.Word>();
+        var ranges = new List<(int Start, int Length)>();
+
+        _rawMatcher.FindMatches(text, splits);
+        foreach (var split in splits)
+        {
+            if (split.TokenId >= 0)
+            {
+                ids.Add(split.TokenId);
+                offsets?.Add((split.Start, split.End));
+                continue;
+            }
+            if (split.End == split.Start) continue;
+            string piece = split.Start == 0 && split.End == text.Length ? text : text[split.Start..split.End];
+            string normalized = _normalizer.IsIdentity ? piece : _normalizer.Normalize(piece);
+            if (offsets is not null && !ReferenceEquals(normalized, piece) && normalized != piece)
+                throw new NotSupportedException("token offsets are not available when the normalizer changes the text");
+            inner.Clear();
+            _normalizedMatcher.FindMatches(normalized, inner);
+            foreach (var sub in inner)
+            {
+                if (sub.TokenId >= 0)
+                {
+                    ids.Add(sub.TokenId);
+                    offsets?.Add((split.Start + sub.Start, split.Start + sub.End));
+                    continue;
+                }
+                if (sub.End == sub.Start) continue;
+                string segment = sub.Start == 0 && sub.End == normalized.Length ? normalized : normalized[sub.Start..sub.End];
+                _preTokenizer.Split(segment, words, scratch, ranges);
+                foreach (PreTokenizer.Word w in words)
+                {
+                    int before = ids.Count;
+                    if (w.PrefixSpace) _model.Tokenize(" " + segment.Substring(w.Start, w.Length), _preTokenizer.MapsBytes, ids);
+                    else if (w.Length > 0) _model.Tokenize(segment.AsSpan(w.Start, w.Length), _preTokenizer.MapsBytes, ids);
+                    if (offsets is not null) AddWordOffsets(segment, w, split.Start + sub.Start, ids, before, offsets);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Spans of the tokens ids[first..] of one word. Each BPE unit (a UTF-8 byte for byte-level models, else a UTF-16
+    /// unit) maps back to the character it came from; an inserted prefix space maps to the word's first character.
+    /// </summary>
+    private void AddWordOffsets(string segment, PreTokenizer.Word w, int origin, List<int> ids, int first, List<(int, int)> offsets)
+    {
+        var unitStart = new List<int>();
+        var unitEnd = new List<int>();
+        int firstLen = w.Start < segment.Length ? (char.IsHighSurrogate(segment[w.Start]) && w.Start + 1 < segment.Length ? 2 : 1) : 0;
+        if (w.PrefixSpace)
+        {
+            unitStart.Add(origin + w.Start);
+            unitEnd.Add(origin + w.Start + firstLen);
+        }
+        for (int i = w.Start; i < w.Start + w.Length;)
+        {
+            int len = char.IsHighSurrogate(segment[i]) && i + 1 < segment.Length && char.IsLowSurrogate(segment[i + 1]) ? 2 : 1;
+            int units = _preTokenizer.MapsBytes ? System.Text.Encoding.UTF8.GetByteCount(segment.AsSpan(i, len)) : len;
+            for (int u = 0; u < units; u++)
+            {
+                unitStart.Add(origin + i);
+                unitEnd.Add(origin + i + len);
+            }
+            i += len;
+        }
+        int pos = 0;
+        for (int k = first; k < ids.Count; k++)
+        {
+            int n = Math.Max(1, IdToToken(ids[k])!.Length);
+            int last = Math.Min(pos + n, unitStart.Count) - 1;
+            offsets.Add(pos < unitStart.Count ? (unitStart[pos], unitEnd[Math.Max(last, pos)]) : (origin + w.Start + w.Length, origin + w.Start + w.Length));
+            pos += n;
+        }
     }
 
     /// <summary>Id of a token string (added tokens first, then the model vocab), or null.</summary>

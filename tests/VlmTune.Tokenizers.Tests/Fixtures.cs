@@ -62,6 +62,14 @@ internal static class Fixtures
         }).ToList();
     }
 
+    /// <summary>HF token spans (UTF-16 units, add_special_tokens=true) for the first corpus strings.</summary>
+    public static IReadOnlyList<(int Start, int End)[]> OffsetsFor(string name) =>
+        ReadJsonl($"offsets-{name}.jsonl").Select(r =>
+        {
+            int[] flat = Ints(r.GetProperty("offsets"));
+            return Enumerable.Range(0, flat.Length / 2).Select(k => (flat[2 * k], flat[2 * k + 1])).ToArray();
+        }).ToList();
+
     private static int[] Ints(JsonElement e) => e.EnumerateArray().Select(x => x.GetInt32()).ToArray();
 
     /// <summary>Rows of a JSONL fixture, skipping the header line (which names the generator).</summary>

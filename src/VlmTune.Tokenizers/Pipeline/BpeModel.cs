@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
+using System.Text;
 
 namespace VlmTune.Tokenizers.Pipeline;
 
 /// <summary>
 /// Hugging Face's BPE model for one pre-tokenized word: start from single characters, then repeatedly apply the
 /// lowest-ranked merge, leftmost first (a priority queue keyed by (rank, position), as in the Rust crate's
-/// <c>Word::merge_all</c>). Results are cached per word.
+/// <c>Word::merge_all</c>). Results are cached per raw word (before the byte-level mapping, which is a bijection).
 /// </summary>
 internal sealed class BpeModel
 {
@@ -17,6 +18,7 @@ internal sealed class BpeModel
     private readonly bool _fuseUnk;
     private readonly bool _ignoreMerges;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
     /// <summary>Id of each single-UTF-16-unit token, -1 when absent (the common, byte-level case).</summary>
     private readonly int[] _charIds = new int[char.MaxValue + 1];
 
@@ -28,6 +30,7 @@ internal sealed class BpeModel
         _unkId = unkId;
         _fuseUnk = fuseUnk;
         _ignoreMerges = ignoreMerges;
+        _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
         Array.Fill(_charIds, -1);
         foreach (var (token, id) in vocab)
         {
@@ -37,18 +40,31 @@ internal sealed class BpeModel
 
     public IReadOnlyDictionary<string, int> Vocab => _vocab;
 
-    /// <summary>Appends the ids of <paramref name="word"/> (already mapped to byte-level characters).</summary>
-    public void Tokenize(string word, List<int> output)
+    /// <summary>
+    /// Appends the ids of a raw word. With <paramref name="mapBytes"/> the word is first turned into GPT-2 byte
+    /// stand-ins (ByteLevel pre-tokenizer); otherwise BPE runs on its characters.
+    /// </summary>
+    public void Tokenize(ReadOnlySpan<char> word, bool mapBytes, List<int> output)
     {
-        if (_cache.TryGetValue(word, out int[]? cached))
+        if (_cacheBySpan.TryGetValue(word, out int[]? cached))
         {
             output.AddRange(cached);
             return;
         }
-        int[] ids = TokenizeUncached(word);
+        string raw = word.ToString();
+        int[] ids = TokenizeUncached(mapBytes ? MapBytes(raw) : raw);
         if (_cache.Count >= MaxCachedWords) _cache.Clear();
-        _cache[word] = ids;
+        _cache[raw] = ids;
         output.AddRange(ids);
+    }
+
+    /// <summary>UTF-8 bytes of <paramref name="s"/>, each replaced by its byte-level stand-in character.</summary>
+    private static string MapBytes(string s)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(s);
+        var chars = new char[bytes.Length];
+        for (int k = 0; k < bytes.Length; k++) chars[k] = ByteLevelAlphabet.ByteToChar[bytes[k]];
+        return new string(chars);
     }
 
     private int[] TokenizeUncached(string word)

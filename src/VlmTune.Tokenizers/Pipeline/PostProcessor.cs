@@ -19,6 +19,9 @@ internal sealed class PostProcessor
 
     public int AddedCount => _prefix.Length + _suffix.Length;
 
+    /// <summary>Number of template ids placed before the sequence.</summary>
+    public int PrefixCount => _prefix.Length;
+
     public int[] Apply(List<int> ids, bool addSpecialTokens)
     {
         if (!addSpecialTokens || AddedCount == 0) return ids.ToArray();

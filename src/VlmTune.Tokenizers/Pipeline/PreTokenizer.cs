@@ -4,7 +4,9 @@ namespace VlmTune.Tokenizers.Pipeline;
 
 /// <summary>
 /// tokenizer.json <c>pre_tokenizer</c>: a list of steps applied in order to every piece of text.
-/// Supported: ByteLevel (GPT-2 regex split + byte-to-character mapping), Digits, Sequence, null.
+/// Supported: Digits, ByteLevel (GPT-2 regex split; the byte-to-character mapping happens in <see cref="BpeModel"/>),
+/// Sequence, null. ByteLevel must be the last step: steps after it would see mapped characters, which we refuse
+/// rather than emulate.
 /// </summary>
 internal sealed class PreTokenizer
 {
@@ -12,9 +14,15 @@ internal sealed class PreTokenizer
 
     private readonly record struct Step(Kind Kind, bool IndividualDigits, bool AddPrefixSpace, bool UseRegex);
 
+    /// <summary>A word: a range of the input piece, optionally preceded by an inserted space (add_prefix_space).</summary>
+    public readonly record struct Word(int Start, int Length, bool PrefixSpace);
+
     private readonly Step[] _steps;
 
     private PreTokenizer(Step[] steps) => _steps = steps;
+
+    /// <summary>True when a ByteLevel step is present: words are fed to BPE as UTF-8 byte stand-ins.</summary>
+    public bool MapsBytes => _steps.Length > 0 && _steps[^1].Kind == Kind.ByteLevel;
 
     public static PreTokenizer Load(Json? json)
     {
@@ -26,6 +34,8 @@ internal sealed class PreTokenizer
     private static void Collect(Json json, List<Step> steps)
     {
         string type = json.TypeName();
+        if (steps.Count > 0 && steps[^1].Kind == Kind.ByteLevel && type != "Sequence")
+            throw json.Error($"pre_tokenizer \"{type}\" after ByteLevel is not supported (ByteLevel must come last)");
         switch (type)
         {
             case "Sequence":
@@ -42,72 +52,68 @@ internal sealed class PreTokenizer
         }
     }
 
-    /// <summary>Splits one piece of text into the words the model sees.</summary>
-    public void Split(string text, List<string> words)
+    /// <summary>Splits <paramref name="text"/> into the words the model sees, as ranges of <paramref name="text"/>.</summary>
+    public void Split(string text, List<Word> words, List<Word> scratch, List<(int Start, int Length)> ranges)
     {
         words.Clear();
-        words.Add(text);
-        var next = new List<string>();
-        var ranges = new List<(int Start, int Length)>();
+        words.Add(new Word(0, text.Length, false));
         foreach (Step step in _steps)
         {
-            next.Clear();
-            foreach (string piece in words)
+            scratch.Clear();
+            foreach (Word piece in words)
             {
-                if (step.Kind == Kind.Digits) SplitDigits(piece, step.IndividualDigits, next);
-                else SplitByteLevel(piece, step, ranges, next);
+                if (step.Kind == Kind.Digits) SplitDigits(text, piece, step.IndividualDigits, scratch);
+                else SplitByteLevel(text, piece, step, ranges, scratch);
             }
             words.Clear();
-            words.AddRange(next);
+            words.AddRange(scratch);
         }
     }
 
     /// <summary>Rust <c>char::is_numeric</c> characters are isolated, one by one or as contiguous runs.</summary>
-    private static void SplitDigits(string piece, bool individual, List<string> output)
+    private static void SplitDigits(string text, Word piece, bool individual, List<Word> output)
     {
-        int start = 0, i = 0;
-        while (i < piece.Length)
+        int end = piece.Start + piece.Length;
+        int start = piece.Start, i = piece.Start;
+        while (i < end)
         {
-            Rune r = UnicodeClass.RuneAt(piece, i, out int len);
+            Rune r = UnicodeClass.RuneAt(text.AsSpan(0, end), i, out int len);
             if (!UnicodeClass.IsNumber(r))
             {
                 i += len;
                 continue;
             }
-            if (start < i) output.Add(piece[start..i]);
-            int end = i + len;
+            if (start < i) output.Add(new Word(start, i - start, false));
+            int stop = i + len;
             if (!individual)
             {
-                while (end < piece.Length && UnicodeClass.IsNumber(UnicodeClass.RuneAt(piece, end, out int l))) end += l;
+                while (stop < end && UnicodeClass.IsNumber(UnicodeClass.RuneAt(text.AsSpan(0, end), stop, out int l))) stop += l;
             }
-            output.Add(piece[i..end]);
-            start = i = end;
+            output.Add(new Word(i, stop - i, false));
+            start = i = stop;
         }
-        if (start < piece.Length) output.Add(piece[start..]);
+        if (start < end) output.Add(new Word(start, end - start, false));
     }
 
-    private static void SplitByteLevel(string piece, Step step, List<(int, int)> ranges, List<string> output)
+    /// <summary>
+    /// add_prefix_space inserts a space before every piece that does not start with one (HF applies it per split);
+    /// the regex then runs on the prefixed text, so the inserted space joins the first match.
+    /// </summary>
+    private static void SplitByteLevel(string text, Word piece, Step step, List<(int, int)> ranges, List<Word> output)
     {
-        if (step.AddPrefixSpace && !piece.StartsWith(' ')) piece = " " + piece;
+        bool prefix = step.AddPrefixSpace && text[piece.Start] != ' ';
         if (!step.UseRegex)
         {
-            output.Add(MapBytes(piece));
+            output.Add(piece with { PrefixSpace = prefix });
             return;
         }
         ranges.Clear();
-        Gpt2Splitter.Split(piece, ranges);
-        foreach (var (start, length) in ranges) output.Add(MapBytes(piece.AsSpan(start, length)));
-    }
-
-    /// <summary>UTF-8 bytes of <paramref name="s"/>, each replaced by its byte-level stand-in character.</summary>
-    private static string MapBytes(ReadOnlySpan<char> s)
-    {
-        Span<byte> stack = stackalloc byte[256];
-        int max = Encoding.UTF8.GetMaxByteCount(s.Length);
-        Span<byte> bytes = max <= stack.Length ? stack : new byte[max];
-        int n = Encoding.UTF8.GetBytes(s, bytes);
-        Span<char> chars = n <= 256 ? stackalloc char[n] : new char[n];
-        for (int k = 0; k < n; k++) chars[k] = ByteLevelAlphabet.ByteToChar[bytes[k]];
-        return new string(chars);
+        if (prefix) Gpt2Splitter.Split((" " + text.Substring(piece.Start, piece.Length)).AsSpan(), ranges);
+        else Gpt2Splitter.Split(text.AsSpan(piece.Start, piece.Length), ranges);
+        foreach (var (start, length) in ranges)
+        {
+            if (prefix && start == 0) output.Add(new Word(piece.Start, length - 1, true));
+            else output.Add(new Word(piece.Start + start - (prefix ? 1 : 0), length, false));
+        }
     }
 }

@@ -218,6 +218,20 @@ async function transformersJs(name, json, corpus, rows) {
 
 // ---------------------------------------------------------------------------------------------
 
+/** HF offsets (Unicode scalar values) of the first `count` strings, converted to UTF-16 units, flattened. */
+async function offsetRows(name, json, corpus, count) {
+  const tok = hf.Tokenizer.fromString(JSON.stringify(json));
+  const rows = [];
+  for (let i = 0; i < count; i++) {
+    const text = corpus[i];
+    const utf16At = [0];
+    for (const ch of text) utf16At.push(utf16At[utf16At.length - 1] + ch.length);
+    const enc = await tok.encode(text, null, { addSpecialTokens: true });
+    rows.push({ i, offsets: enc.getOffsets().flatMap(([a, b]) => [utf16At[a], utf16At[b]]) });
+  }
+  return rows;
+}
+
 function writeJsonl(file, header, rows) {
   fs.writeFileSync(file, [JSON.stringify(header), ...rows.map(r => JSON.stringify(r))].join('\n') + '\n');
 }
@@ -239,6 +253,10 @@ for (const [name, json] of [['smolvlm-tiny', smolvlmTiny(train)], ['gpt2-style',
       fields: 'ids: encode(text, add_special_tokens=false); with_special: add_special_tokens=true as null (same ids), ' +
         '{prefix, suffix} around ids, or the full list; decoded: decode(ids, skip=false), decoded_skip: decode(ids, skip=true) (null = the input text)' },
     rows);
+  writeJsonl(path.join(fixtures, `offsets-${name}.jsonl`),
+    { generator: GENERATOR, oracle: `tokenizers (npm) ${HF_VERSION}`, tokenizer: `${name}/tokenizer.json`, corpus: 'corpus.jsonl',
+      fields: 'offsets: encode(text, add_special_tokens=true).offsets as flat [start, end, ...] in UTF-16 code units' },
+    await offsetRows(name, json, corpus, 600));
   const report = await transformersJs(name, json, corpus, rows);
   report.transformers_js = tjsVersion;
   fs.writeFileSync(path.join(fixtures, `transformersjs-${name}.json`), JSON.stringify(report, null, 1) + '\n');
