@@ -96,10 +96,14 @@ public sealed class Tokenizer
     /// <summary>
     /// Like <see cref="Encode"/>, plus the input span of every token (see <see cref="EncodedText"/>).
     /// </summary>
-    /// <exception cref="NotSupportedException">The normalizer changes the text (spans would need alignment tracking).</exception>
+    /// <exception cref="NotSupportedException">
+    /// The normalizer changes the text (spans would need alignment tracking), or the post-processor trims offsets.
+    /// </exception>
     public EncodedText EncodeWithOffsets(string text, bool addSpecialTokens = true)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (_postProcessor.TrimsOffsets)
+            throw new NotSupportedException("token offsets with a ByteLevel post-processor using trim_offsets=true are not implemented");
         var ids = new List<int>(text.Length / 3 + 4);
         var offsets = new List<(int, int)>(ids.Capacity);
         EncodeCore(text, ids, offsets);

@@ -11,11 +11,15 @@ internal sealed class PostProcessor
     private readonly int[] _prefix;
     private readonly int[] _suffix;
 
-    private PostProcessor(int[] prefix, int[] suffix)
+    private PostProcessor(int[] prefix, int[] suffix, bool trimsOffsets)
     {
         _prefix = prefix;
         _suffix = suffix;
+        TrimsOffsets = trimsOffsets;
     }
+
+    /// <summary>A ByteLevel step with trim_offsets=true (narrows spans to exclude whitespace; not implemented).</summary>
+    public bool TrimsOffsets { get; }
 
     public int AddedCount => _prefix.Length + _suffix.Length;
 
@@ -36,19 +40,21 @@ internal sealed class PostProcessor
     {
         var prefix = new List<int>();
         var suffix = new List<int>();
-        if (json is Json j) Collect(j, prefix, suffix);
-        return new PostProcessor(prefix.ToArray(), suffix.ToArray());
+        bool trims = false;
+        if (json is Json j) Collect(j, prefix, suffix, ref trims);
+        return new PostProcessor(prefix.ToArray(), suffix.ToArray(), trims);
     }
 
-    private static void Collect(Json json, List<int> prefix, List<int> suffix)
+    private static void Collect(Json json, List<int> prefix, List<int> suffix, ref bool trimsOffsets)
     {
         string type = json.TypeName();
         switch (type)
         {
             case "Sequence":
-                foreach (Json item in json.Get("processors").Items()) Collect(item, prefix, suffix);
+                foreach (Json item in json.Get("processors").Items()) Collect(item, prefix, suffix, ref trimsOffsets);
                 return;
             case "ByteLevel":
+                trimsOffsets |= json.BoolOr("trim_offsets", true);
                 return;
             case "TemplateProcessing":
                 LoadTemplate(json, prefix, suffix);
