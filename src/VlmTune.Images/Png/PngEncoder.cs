@@ -72,7 +72,7 @@ public static class PngEncoder
                 {
                     PngFilters.Filter(f, row, prior, channels, candidate);
                     long score = 0;
-                    foreach (byte b in candidate) score += Math.Abs((sbyte)b);
+                    foreach (byte b in candidate) score += b < 128 ? b : 256 - b;   // |signed byte|
                     if (score < bestScore)
                     {
                         bestScore = score;
