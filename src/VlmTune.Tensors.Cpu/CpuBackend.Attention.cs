@@ -2,7 +2,7 @@ using VlmTune.Tensors.Cpu.Kernels;
 
 namespace VlmTune.Tensors.Cpu;
 
-// Blocked scaled-dot-product attention (flash-attention style): queries in blocks of BQ rows, keys in blocks of
+// Blocked scaled-dot-product attention (flash-attention style); masked keys (keyMask 0) score −∞: queries in blocks of BQ rows, keys in blocks of
 // BK; the T×S score matrix never exists whole. Legend: q (B,H,T,D); k, v (B,Hkv,S,D); G = H/Hkv query heads per
 // kv head; lse (B,H,T) cached = m + log l of the online softmax (−∞ for a row that sees no key; its output is 0).
 // Backward (assigned): recomputes P = exp(scale·q·kᵀ − lse) per block; dV += Pᵀ·dO, dS = P∘(dO·Vᵀ − rowsum(dO∘O)),
@@ -11,13 +11,13 @@ public sealed unsafe partial class CpuBackend
 {
     const int BQ = 64, BK = 64;
 
-    public void Attention(Tensor q, Tensor k, Tensor v, Tensor? keyLengths, AttentionParams p, Tensor o, Tensor lse)
+    public void Attention(Tensor q, Tensor k, Tensor v, Tensor? keyMask, AttentionParams p, Tensor o, Tensor lse)
     {
         var (b, h, t, d) = q.Shape.Dims4();
         var (_, hkv, s, _) = k.Shape.Dims4();
         int g = h / hkv, qBlocks = (t + BQ - 1) / BQ;
         float* qp = F(q), kp = F(k), vp = F(v), op = F(o), lp = F(lse);
-        int* lens = keyLengths == null ? null : (int*)Base(keyLengths);
+        int* mask = keyMask == null ? null : (int*)Base(keyMask);
         Par.For(b * h * qBlocks, 1, Threads, (start, end) =>
         {
             var scores = new float[BQ * BK];
@@ -34,8 +34,8 @@ public sealed unsafe partial class CpuBackend
                     float* Q = qp + ((long)bh * t + q0) * d;
                     float* K = kp + ((long)bi * hkv + kvh) * s * d;
                     float* V = vp + ((long)bi * hkv + kvh) * s * d;
-                    int keyLimit = lens == null ? s : Math.Clamp(lens[bi], 0, s);
-                    int lastKey = p.Causal ? Math.Min(keyLimit, q0 + rows + p.QOffset) : keyLimit;
+                    int* km = mask == null ? null : mask + (long)bi * s;
+                    int lastKey = p.Causal ? Math.Min(s, q0 + rows + p.QOffset) : s;
                     Array.Fill(m, float.NegativeInfinity);
                     Array.Clear(l);
                     Array.Clear(acc);
@@ -47,6 +47,7 @@ public sealed unsafe partial class CpuBackend
                         {
                             float* row = sc + i * BK;
                             int visible = p.Causal ? Math.Min(kn, q0 + i + p.QOffset - k0 + 1) : kn;
+                            if (km != null) for (int j = 0; j < visible; j++) if (km[k0 + j] == 0) row[j] = float.NegativeInfinity;
                             float bmax = float.NegativeInfinity;
                             for (int j = 0; j < visible; j++) bmax = MathF.Max(bmax, row[j]);
                             float mNew = MathF.Max(m[i], bmax);
@@ -83,14 +84,14 @@ public sealed unsafe partial class CpuBackend
         });
     }
 
-    public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? keyLengths, AttentionParams p, Tensor o, Tensor lse,
+    public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? keyMask, AttentionParams p, Tensor o, Tensor lse,
         Tensor dO, Tensor dq, Tensor dk, Tensor dv)
     {
         var (b, h, t, d) = q.Shape.Dims4();
         var (_, hkv, s, _) = k.Shape.Dims4();
         int g = h / hkv;
         float* qp = F(q), kp = F(k), vp = F(v), op = F(o), lp = F(lse), gp = F(dO), dqp = F(dq);
-        int* lens = keyLengths == null ? null : (int*)Base(keyLengths);
+        int* mask = keyMask == null ? null : (int*)Base(keyMask);
         // Per-query-head key/value gradients, summed over each kv group afterwards.
         var dkh = new float[(long)b * h * s * d];
         var dvh = new float[(long)b * h * s * d];
@@ -110,7 +111,7 @@ public sealed unsafe partial class CpuBackend
                         float* K = kp + ((long)bi * hkv + kvh) * s * d;
                         float* V = vp + ((long)bi * hkv + kvh) * s * d;
                         float* dK = dkb + (long)bh * s * d, dV = dvb + (long)bh * s * d;
-                        int keyLimit = lens == null ? s : Math.Clamp(lens[bi], 0, s);
+                        int* km = mask == null ? null : mask + (long)bi * s;
                         new Span<float>(dqp + (long)bh * t * d, t * d).Clear();
                         for (int q0 = 0; q0 < t; q0 += BQ)
                         {
@@ -124,7 +125,7 @@ public sealed unsafe partial class CpuBackend
                                 for (int c = 0; c < d; c++) sum += G[i * d + c] * O[i * d + c];
                                 di[i] = sum;
                             }
-                            int lastKey = p.Causal ? Math.Min(keyLimit, q0 + rows + p.QOffset) : keyLimit;
+                            int lastKey = p.Causal ? Math.Min(s, q0 + rows + p.QOffset) : s;
                             for (int k0 = 0; k0 < lastKey; k0 += BK)
                             {
                                 int kn = Math.Min(BK, lastKey - k0);
@@ -134,7 +135,7 @@ public sealed unsafe partial class CpuBackend
                                     int visible = p.Causal ? Math.Min(kn, q0 + i + p.QOffset - k0 + 1) : kn;
                                     float li = L[i];
                                     for (int j = 0; j < kn; j++)
-                                        P[i * BK + j] = j < visible && !float.IsNegativeInfinity(li) ? MathF.Exp(P[i * BK + j] - li) : 0f;
+                                        P[i * BK + j] = j < visible && !float.IsNegativeInfinity(li) && (km == null || km[k0 + j] != 0) ? MathF.Exp(P[i * BK + j] - li) : 0f;
                                 }
                                 Gemm.F32(true, false, kn, d, rows, 1f, P, BK, G, d, dV + (long)k0 * d, d, true, 1);
                                 Gemm.F32(false, true, rows, kn, d, 1f, G, d, V + (long)k0 * d, d, dP, BK, false, 1);

@@ -83,12 +83,12 @@ public interface IBackend
     // ---- fused: attention and rotary embedding ----
     /// <summary>
     /// q: (B,H,T,D), k,v: (B,Hkv,S,D) with H a multiple of Hkv (query head h reads kv head h / (H/Hkv));
-    /// keyLengths: null or i32 (B) — keys at positions ≥ length are masked; o: (B,H,T,D); lse: (B,H,T) cached
+    /// keyMask: null or i32 (B,S) — keys whose entry is 0 are masked (padding); o: (B,H,T,D); lse: (B,H,T) cached
     /// (log-sum-exp of the scaled, masked scores; rows with no visible key give o = 0).
     /// </summary>
-    void Attention(Tensor q, Tensor k, Tensor v, Tensor? keyLengths, AttentionParams p, Tensor o, Tensor lse);
+    void Attention(Tensor q, Tensor k, Tensor v, Tensor? keyMask, AttentionParams p, Tensor o, Tensor lse);
     /// <summary>dq, dk, dv written (not accumulated).</summary>
-    void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? keyLengths, AttentionParams p, Tensor o, Tensor lse,
+    void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? keyMask, AttentionParams p, Tensor o, Tensor lse,
         Tensor dO, Tensor dq, Tensor dk, Tensor dv);
     /// <summary>x,y: (B,H,T,D); positions: i32/i64 (T) or (B,T); inverse rotates by −angle (the backward).</summary>
     void Rope(Tensor x, Tensor positions, float theta, Tensor y, bool inverse);

@@ -56,11 +56,11 @@ public static partial class Ops
     /// <summary>
     /// Scaled dot-product attention, blocked (the T×S score matrix is never materialised whole).
     /// q: (B,H,T,D); k, v: (B,Hkv,S,D), H a multiple of Hkv (GQA: query head h uses kv head h / (H/Hkv)).
-    /// <paramref name="keyLengths"/>: optional i32 (B), keys at or after the length are padding.
+    /// <paramref name="keyMask"/>: optional (B,S) integer mask, 0 = padding key (HF's attention_mask; any pattern).
     /// Causal: query i (at position i + <paramref name="qOffset"/>) sees keys 0..i+qOffset.
     /// Scale defaults to 1/√D. Returns (B,H,T,D).
     /// </summary>
-    public static Tensor Attention(Tensor q, Tensor k, Tensor v, bool causal, float? scale = null, int qOffset = 0, Tensor? keyLengths = null)
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, bool causal, float? scale = null, int qOffset = 0, Tensor? keyMask = null)
     {
         RequireF32(q, "attention", "q");
         RequireF32(k, "attention", "k");
@@ -69,16 +69,17 @@ public static partial class Ops
         var (bk, hkv, s, dk) = k.Shape.Dims4();
         if (bk != b || dk != d || v.Shape != k.Shape || hkv == 0 || h % hkv != 0)
             throw new ShapeException($"attention: q {q.Shape}, k {k.Shape}, v {v.Shape} are not (B,H,T,D), (B,Hkv,S,D) with H a multiple of Hkv");
-        if (keyLengths != null && (keyLengths.DType != DType.I32 || keyLengths.Shape != new Shape(b)))
-            throw new ShapeException($"attention: keyLengths must be i32 ({b}), got {keyLengths.DType.Name()} {keyLengths.Shape}");
+        if (keyMask != null && (keyMask.DType is not (DType.I32 or DType.I64) || keyMask.Shape != new Shape(b, s)))
+            throw new ShapeException($"attention: keyMask must be i32/i64 ({b},{s}), got {keyMask.DType.Name()} {keyMask.Shape}");
+        var mask = keyMask == null ? null : Contiguous(ToDType(keyMask, DType.I32));
         var p = new AttentionParams(scale ?? 1f / MathF.Sqrt(d), causal, qOffset);
         var qc = Contiguous(q);
         var kc = Contiguous(k);
         var vc = Contiguous(v);
         var o = Empty(q.Shape, DType.F32, q.Device);
         var lse = Empty(new Shape(b, h, t), DType.F32, q.Device);
-        q.Backend.Attention(qc, kc, vc, keyLengths, p, o, lse);
-        var saved = keyLengths == null ? new[] { qc, kc, vc, o, lse } : [qc, kc, vc, o, lse, keyLengths];
+        q.Backend.Attention(qc, kc, vc, mask, p, o, lse);
+        var saved = mask == null ? new[] { qc, kc, vc, o, lse } : [qc, kc, vc, o, lse, mask];
         return Record(Op.Attention, o, [qc, kc, vc], saved, p);
     }
 

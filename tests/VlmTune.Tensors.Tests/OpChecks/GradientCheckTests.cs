@@ -43,8 +43,9 @@ public class GradientCheckTests
     public void Attention(bool causal, int qOffset, bool padded)
     {
         int t = qOffset > 0 ? 2 : 6;
-        var lengths = padded ? Ops.FromArray(new[] { 6, 4 }, new Shape(2), CpuBackend.Device) : null;
-        Check(x => Ops.Attention(x[0], x[1], x[2], causal, null, qOffset, lengths),
+        // Padding: batch row 1 masks keys 1 and 4 (a non-prefix pattern, as a partial vision patch mask gives).
+        var mask = padded ? Ops.FromArray(new[] { 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1 }, new Shape(2, 6), CpuBackend.Device) : null;
+        Check(x => Ops.Attention(x[0], x[1], x[2], causal, null, qOffset, mask),
             [Rand(1, 2, 4, t, 8), Rand(2, 2, 2, 6, 8), Rand(3, 2, 2, 6, 8)], maxProbes: 48);
     }
 

@@ -101,11 +101,15 @@ public class TorchParityTests
             case "mean": return Ops.Mean(x[0], a.GetProperty("dim").GetInt32());
             case "sdpa":
             {
-                Tensor? lengths = a.TryGetProperty("key_lengths", out var kl)
-                    ? Ops.FromArray(kl.EnumerateArray().Select(e => e.GetInt32()).ToArray(), new Shape(kl.GetArrayLength()), Cpu)
-                    : null;
+                Tensor? mask = null;
+                if (a.TryGetProperty("key_lengths", out var kl))
+                {
+                    int b = x[1].Shape[0], s = x[1].Shape[2];
+                    var lengths = kl.EnumerateArray().Select(e => e.GetInt32()).ToArray();
+                    mask = Ops.FromArray(Enumerable.Range(0, b * s).Select(i => i % s < lengths[i / s] ? 1 : 0).ToArray(), new Shape(b, s), Cpu);
+                }
                 return Ops.Attention(x[0], x[1], x[2], a.GetProperty("causal").GetBoolean(), a.GetProperty("scale").GetSingle(),
-                    a.GetProperty("q_offset").GetInt32(), lengths);
+                    a.GetProperty("q_offset").GetInt32(), mask);
             }
             case "rope": return Ops.Rope(x[0], x[1], a.GetProperty("theta").GetSingle());
             case "cross_entropy": return Ops.CrossEntropy(x[0], x[1], mean: a.GetProperty("reduction").GetString() == "mean");
