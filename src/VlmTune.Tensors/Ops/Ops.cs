@@ -49,6 +49,16 @@ public static partial class Ops
     public static Tensor FromArray<T>(T[] data, Shape shape, Device device, DType? dtype = null) where T : unmanaged
         => FromArray((ReadOnlySpan<T>)data, shape, device, dtype);
 
+    /// <summary>Copies raw little-endian bytes of <paramref name="dtype"/> elements (e.g. a safetensors span) to a new tensor.</summary>
+    public static Tensor FromBytes(ReadOnlySpan<byte> bytes, Shape shape, DType dtype, Device device)
+    {
+        if (bytes.Length != shape.Numel * dtype.Size())
+            throw new ShapeException($"{bytes.Length} bytes do not fill a {dtype.Name()} tensor of shape {shape}");
+        var t = Empty(shape, dtype, device);
+        device.Backend.CopyFromHost(bytes, t);
+        return t;
+    }
+
     public static Tensor Scalar(float value, Device device) => FromArray([value], Shape.Scalar, device);
 
     static DType DTypeOf<T>() => typeof(T) == typeof(float) ? DType.F32

@@ -1,0 +1,96 @@
+using VlmTune.Checkpoints.SmolVlm;
+using VlmTune.Nn;
+using VlmTune.Tensors;
+
+namespace VlmTune.Models.SmolVlm;
+
+/// <summary>
+/// SigLIP-style vision tower (spec smolvlm.md §2.2–2.3). Legend: n = tiles, C = 3 channels, P = patch, G = patches per
+/// side, S = G² patches, D = vision width. Patch Conv2d (stride = kernel) as patchify + linear; learned position
+/// embeddings; pre-LN encoder layers (bidirectional attention, GELU-tanh MLP); post LayerNorm.
+/// </summary>
+public sealed class VisionEncoder
+{
+    readonly SmolVlmVisionConfig _cfg;
+    readonly Linear _patch;          // weight (D, C·P·P) — a view of the conv weight (D, C, P, P)
+    readonly Tensor _positions;      // (S, D)
+    readonly VisionLayer[] _layers;
+    readonly LayerNorm _post;
+
+    public VisionEncoder(WeightScope scope, SmolVlmVisionConfig cfg)
+    {
+        _cfg = cfg;
+        int d = cfg.HiddenSize, p = cfg.PatchSize, c = cfg.NumChannels;
+        float eps = (float)cfg.LayerNormEps;
+        var emb = scope.Sub("embeddings");
+        var conv = emb.Sub("patch_embedding");
+        var w = conv.Get("weight", new Shape(d, c, p, p));
+        _patch = new Linear(emb.Prefix + "patch_embedding", Ops.Reshape(w, d, c * p * p), conv.Get("bias", new Shape(d), f32: true));
+        _positions = emb.Sub("position_embedding").Get("weight", new Shape(cfg.PatchesPerTile, d));
+        _layers = Enumerable.Range(0, cfg.NumHiddenLayers).Select(i => new VisionLayer(scope.Sub($"encoder.layers.{i}"), cfg)).ToArray();
+        _post = scope.LayerNorm("post_layernorm", d, eps);
+    }
+
+    public IReadOnlyList<VisionLayer> Layers => _layers;
+
+    /// <summary>
+    /// pixels (n, C, H, W) → (n, S, D). <paramref name="positionIds"/> (n, S) i64 and <paramref name="keyMask"/> (n, S)
+    /// come from <see cref="VisionPositions"/>; null means full tiles (identity positions, no mask).
+    /// </summary>
+    public Tensor Forward(Tensor pixels, Tensor? positionIds, Tensor? keyMask)
+    {
+        var (n, _, _, _) = pixels.Shape.Dims4();
+        int s = _cfg.PatchesPerTile;
+        var h = _patch.Forward(Ops.Patchify(pixels, _cfg.PatchSize));                     // (n, S, D)
+        var pos = positionIds == null
+            ? Ops.Reshape(Ops.Embedding(Identity(n, s, pixels.Device), _positions), n, s, _cfg.HiddenSize)
+            : Ops.Embedding(positionIds, _positions);
+        h = Ops.Add(h, pos);
+        foreach (var layer in _layers) h = layer.Forward(h, keyMask);
+        return _post.Forward(h);
+    }
+
+    static Tensor Identity(int n, int s, Device device) =>
+        Ops.FromArray(Enumerable.Range(0, n * s).Select(i => (long)(i % s)).ToArray(), new Shape(n, s), device);
+}
+
+/// <summary>One pre-LN encoder layer: h += out_proj(attn(LN1 h)); h += fc2(gelu_tanh(fc1(LN2 h))).</summary>
+public sealed class VisionLayer
+{
+    readonly LayerNorm _ln1, _ln2;
+    public Linear Q { get; }
+    public Linear K { get; }
+    public Linear V { get; }
+    public Linear Out { get; }
+    public Linear Fc1 { get; }
+    public Linear Fc2 { get; }
+    readonly int _heads, _headDim;
+
+    public VisionLayer(WeightScope scope, SmolVlmVisionConfig cfg)
+    {
+        int d = cfg.HiddenSize;
+        float eps = (float)cfg.LayerNormEps;
+        _heads = cfg.NumAttentionHeads;
+        _headDim = cfg.HeadDim;
+        _ln1 = scope.LayerNorm("layer_norm1", d, eps);
+        _ln2 = scope.LayerNorm("layer_norm2", d, eps);
+        var attn = scope.Sub("self_attn");
+        Q = attn.Linear("q_proj", d, d, true);
+        K = attn.Linear("k_proj", d, d, true);
+        V = attn.Linear("v_proj", d, d, true);
+        Out = attn.Linear("out_proj", d, d, true);
+        var mlp = scope.Sub("mlp");
+        Fc1 = mlp.Linear("fc1", d, cfg.IntermediateSize, true);
+        Fc2 = mlp.Linear("fc2", cfg.IntermediateSize, d, true);
+    }
+
+    public Tensor Forward(Tensor h, Tensor? keyMask)
+    {
+        var (n, s, d) = h.Shape.Dims3();
+        var x = _ln1.Forward(h);
+        Tensor Heads(Tensor y) => Ops.Transpose(Ops.Reshape(y, n, s, _heads, _headDim), 1, 2);
+        var a = Ops.Attention(Heads(Q.Forward(x)), Heads(K.Forward(x)), Heads(V.Forward(x)), causal: false, keyMask: keyMask);
+        h = Ops.Add(h, Out.Forward(Ops.Reshape(Ops.Transpose(a, 1, 2), n, s, d)));
+        return Ops.Add(h, Fc2.Forward(Ops.GeluTanh(Fc1.Forward(_ln2.Forward(h)))));
+    }
+}
