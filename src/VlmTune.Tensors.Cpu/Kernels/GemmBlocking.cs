@@ -1,0 +1,23 @@
+namespace VlmTune.Tensors.Cpu.Kernels;
+
+/// <summary>Blocking parameters of the Goto/BLIS loop nest (engine.md §3).</summary>
+internal static class GemmBlocking
+{
+    /// <summary>Rows of a micro-tile (= rows of a packed A panel).</summary>
+    public const int MR = 6;
+
+    /// <summary>Columns of a micro-tile (= columns of a packed B panel): two Vector256&lt;float&gt;.</summary>
+    public const int NR = 16;
+
+    /// <summary>Depth of one packed block; a B panel (KC×NR) stays in L1.</summary>
+    public const int KC = 256;
+
+    /// <summary>Upper bound on rows of a packed A block (MC×KC stays in L2). Multiple of MR.</summary>
+    public const int MC = 120;
+
+    /// <summary>Columns of the shared packed B block (KC×NC in L2). Multiple of NR.</summary>
+    public const int NC = 512;
+
+    /// <summary>Below this many flops (2·M·N·K) one thread does the call: waking workers costs more.</summary>
+    public const long MinFlopsForThreads = 1L << 21;
+}
