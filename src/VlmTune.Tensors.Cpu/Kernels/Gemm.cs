@@ -13,6 +13,9 @@ public static unsafe class Gemm
 {
     private static readonly GemmBarrier s_singleThread = new();
 
+    /// <summary>The micro-kernel in use on this machine, for logs: "vector256-fma" or "scalar".</summary>
+    public static string KernelName => GemmMicroKernel.UseVector256 ? "vector256-fma" : "scalar";
+
     /// <summary>C[M,N] = (accumulate ? C : 0) + alpha · op(A)[M,K] · op(B)[K,N], using up to
     /// <paramref name="threads"/> threads (the calling thread is one of them).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size, leading dimension or thread count is invalid.</exception>

@@ -10,13 +10,14 @@ internal static class GemmBlocking
     public const int NR = 16;
 
     /// <summary>Depth of one packed block; a B panel (KC×NR) stays in L1.</summary>
-    public const int KC = 256;
+    public const int KC = 320;
 
     /// <summary>Upper bound on rows of a packed A block (MC×KC stays in L2). Multiple of MR.</summary>
     public const int MC = 120;
 
-    /// <summary>Columns of the shared packed B block (KC×NC in L2). Multiple of NR.</summary>
-    public const int NC = 512;
+    /// <summary>Upper bound on columns of the shared packed B block (KC×NC floats = 4 MiB, in L3). Multiple of NR.
+    /// Each packed A block is reused across nc columns, so a wide block amortises packing A.</summary>
+    public const int NC = 4096;
 
     /// <summary>Below this many flops (2·M·N·K) one thread does the call: waking workers costs more.</summary>
     public const long MinFlopsForThreads = 1L << 21;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using static VlmTune.Tensors.Cpu.Kernels.GemmBlocking;
 
 namespace VlmTune.Tensors.Cpu.Kernels;
@@ -17,22 +18,27 @@ namespace VlmTune.Tensors.Cpu.Kernels;
 internal static unsafe class GemmDriver
 {
     /// <summary>Thread <paramref name="tid"/>'s share of the call. K &gt; 0, M &gt; 0 and N &gt; 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 code
     public static void Run(in GemmProblem p, GemmWorkspace ws, int tid, int threads, GemmBarrier barrier)
     {
         int mc = BlockRows(p.M, threads);
         int rowBlocks = CeilDiv(p.M, mc);
         float* packedA = ws.PackedA(tid);
 
-        for (int jc = 0; jc < p.N; jc += NC)
+        // Equal-sized blocks: no thin leftover block at the end of N or K (K = 576 → 3×192, not 256+256+64).
+        int ncStep = CeilDiv(CeilDiv(p.N, CeilDiv(p.N, NC)), NR) * NR;
+        int kcStep = CeilDiv(p.K, CeilDiv(p.K, KC));
+
+        for (int jc = 0; jc < p.N; jc += ncStep)
         {
-            int nc = Math.Min(NC, p.N - jc);
+            int nc = Math.Min(ncStep, p.N - jc);
             int panels = CeilDiv(nc, NR);
             int chunks = rowBlocks % threads == 0 ? 1 : Math.Min(threads, panels);
             int items = rowBlocks * chunks;
 
-            for (int pc = 0; pc < p.K; pc += KC)
+            for (int pc = 0; pc < p.K; pc += kcStep)
             {
-                int kc = Math.Min(KC, p.K - pc);
+                int kc = Math.Min(kcStep, p.K - pc);
                 bool addC = pc > 0 || p.Accumulate;
 
                 (int packBegin, int packEnd) = Split(panels, threads, tid);
@@ -65,6 +71,7 @@ internal static unsafe class GemmDriver
     }
 
     /// <summary>C block (rows × nc at c) (+)= packed A block · packed B panels [panelBegin, panelEnd).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 code
     private static void MacroKernel(float* packedA, int rows, float* packedB, int kc, int panelBegin, int panelEnd,
         int nc, float* c, long ldc, bool addC)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using static VlmTune.Tensors.Cpu.Kernels.GemmBlocking;
 
@@ -13,6 +14,7 @@ namespace VlmTune.Tensors.Cpu.Kernels;
 internal static unsafe class GemmPacking
 {
     /// <summary>Packs op(A)[i0..i0+mc, p0..p0+kc) scaled by alpha into <paramref name="dst"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 code
     public static void PackA(in GemmProblem p, int i0, int mc, int p0, int kc, float* dst)
     {
         float alpha = p.Alpha;
@@ -70,6 +72,7 @@ internal static unsafe class GemmPacking
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 code
     private static void PackPanelF32(float* B, long ldb, bool transB, int p0, int kc, int col, int nr, float* panel)
     {
         // SAFETY: rows p0..p0+kc and columns col..col+nr of op(B) lie inside B (validated by Gemm); panel holds
@@ -99,21 +102,26 @@ internal static unsafe class GemmPacking
         }
 
         // B stored (N,K): each packed column c is a contiguous row of B; transpose into k-major order.
-        for (int c = 0; c < NR; c++)
+        float* rows = B + col * ldb + p0;
+        int k0 = 0;
+        if (nr == NR && GemmTranspose.IsSupported)
         {
-            float* d = panel + c;
-            if (c < nr)
+            for (; k0 + 8 <= kc; k0 += 8)
             {
-                float* s = B + (col + c) * ldb + p0;
-                for (int k = 0; k < kc; k++) d[k * NR] = s[k];
+                GemmTranspose.F32x8x8(rows + k0, ldb, panel + k0 * NR, NR);
+                GemmTranspose.F32x8x8(rows + 8 * ldb + k0, ldb, panel + k0 * NR + 8, NR);
             }
-            else
-            {
-                for (int k = 0; k < kc; k++) d[k * NR] = 0f;
-            }
+        }
+        for (int k = k0; k < kc; k++)
+        {
+            float* d = panel + k * NR;
+            int c = 0;
+            for (; c < nr; c++) d[c] = rows[c * ldb + k];
+            for (; c < NR; c++) d[c] = 0f;
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 code
     private static void PackPanelBf16(ushort* B, long ldb, bool transB, int p0, int kc, int col, int nr, float* panel)
     {
         // SAFETY: as in PackPanelF32; B holds ushort bf16 bit patterns.
@@ -142,18 +150,22 @@ internal static unsafe class GemmPacking
             return;
         }
 
-        for (int c = 0; c < NR; c++)
+        ushort* rows = B + col * ldb + p0;
+        int k0 = 0;
+        if (nr == NR && GemmTranspose.IsSupported)
         {
-            float* d = panel + c;
-            if (c < nr)
+            for (; k0 + 8 <= kc; k0 += 8)
             {
-                ushort* s = B + (col + c) * ldb + p0;
-                for (int k = 0; k < kc; k++) d[k * NR] = GemmReference.Bf16ToSingle(s[k]);
+                GemmTranspose.Bf16x8x8(rows + k0, ldb, panel + k0 * NR, NR);
+                GemmTranspose.Bf16x8x8(rows + 8 * ldb + k0, ldb, panel + k0 * NR + 8, NR);
             }
-            else
-            {
-                for (int k = 0; k < kc; k++) d[k * NR] = 0f;
-            }
+        }
+        for (int k = k0; k < kc; k++)
+        {
+            float* d = panel + k * NR;
+            int c = 0;
+            for (; c < nr; c++) d[c] = GemmReference.Bf16ToSingle(rows[c * ldb + k]);
+            for (; c < NR; c++) d[c] = 0f;
         }
     }
 }
