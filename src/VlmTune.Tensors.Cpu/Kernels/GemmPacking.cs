@@ -20,7 +20,7 @@ internal static unsafe class GemmPacking
         float alpha = p.Alpha;
         long lda = p.Lda;
         // SAFETY: rows i0..i0+mc and columns p0..p0+kc of op(A) lie inside A (validated by Gemm); dst holds
-        // ceil(mc/MR)*MR*kc floats (workspace sized for MC*KC with mc <= MC, kc <= KC).
+        // ceil(mc/MR)*MR*kc floats plus PackSlack (workspace sized for MC*KC with mc <= MC, kc <= KC).
         for (int ir = 0; ir < mc; ir += MR)
         {
             int mr = Math.Min(MR, mc - ir);
@@ -40,6 +40,18 @@ internal static unsafe class GemmPacking
             {
                 // A stored (M,K): gather one value from each of MR rows per k.
                 float* src = p.A + (i0 + ir) * lda + p0;
+                if (mr == MR && GemmTranspose.IsSupported)
+                {
+                    // 8 k at a time through an in-register transpose; the scalar loop finishes the panel and
+                    // overwrites the 2 floats the last transpose spilled past its 48 (workspace has slack).
+                    var alphaV = Vector256.Create(alpha);
+                    int k = 0;
+                    for (; k + 8 <= kc; k += 8) GemmTranspose.F32Rows6x8Scaled(src + k, lda, alphaV, dst + k * MR);
+                    for (; k < kc; k++)
+                        for (int r = 0; r < MR; r++) dst[k * MR + r] = alpha * src[r * lda + k];
+                    dst += MR * kc;
+                    continue;
+                }
                 for (int r = 0; r < MR; r++)
                 {
                     float* row = src + r * lda;

@@ -31,6 +31,21 @@ internal static unsafe class GemmTranspose
             Widen(src + 7 * srcStride), dst, dstStride);
     }
 
+    /// <summary>
+    /// Packs 8 consecutive k of a 6-row A panel (rows at stride srcStride) scaled by alpha as 8 groups of 6 floats
+    /// at dst. Writes 50 floats: each group is stored as 8 floats and the next group overwrites the 2 spare ones,
+    /// so the caller must own 2 floats past the 48 it asked for (the next k, or workspace slack).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void F32Rows6x8Scaled(float* src, long srcStride, Vector256<float> alpha, float* dst)
+    {
+        // SAFETY: 6 rows × 8 floats readable at src; 50 floats writable at dst (see summary).
+        Store(alpha * Avx.LoadVector256(src), alpha * Avx.LoadVector256(src + srcStride),
+            alpha * Avx.LoadVector256(src + 2 * srcStride), alpha * Avx.LoadVector256(src + 3 * srcStride),
+            alpha * Avx.LoadVector256(src + 4 * srcStride), alpha * Avx.LoadVector256(src + 5 * srcStride),
+            Vector256<float>.Zero, Vector256<float>.Zero, dst, GemmBlocking.MR);
+    }
+
     /// <summary>8 bf16 → 8 f32: zero-extend to 32 bits, then move the bits into the high half.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Widen(ushort* src) =>
@@ -50,7 +65,7 @@ internal static unsafe class GemmTranspose
         Vector256<float> s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
         Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE);
         Vector256<float> s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
-        // SAFETY: 8 rows × 8 floats writable at dst (caller's contract).
+        // SAFETY: 8 rows × 8 floats writable at dst (caller's contract), written in increasing row order.
         Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
         Avx.Store(dst + dstStride, Avx.Permute2x128(s1, s5, 0x20));
         Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(s2, s6, 0x20));

@@ -4,8 +4,8 @@ using static VlmTune.Tensors.Cpu.Kernels.GemmBlocking;
 namespace VlmTune.Tensors.Cpu.Kernels;
 
 /// <summary>
-/// Pack buffers for one GEMM call: one shared packed-B block (KC×NC floats, 512 KiB) and one packed-A block
-/// (MC×KC floats, 120 KiB) per participating thread, all 64-byte aligned native memory. Workspaces are
+/// Pack buffers for one GEMM call: one shared packed-B block (KC×NC floats, 5 MiB) and one packed-A block
+/// (MC×KC floats, 150 KiB) per participating thread, all 64-byte aligned native memory. Workspaces are
 /// rented from a small process-wide pool and returned after the call, so steady-state calls allocate nothing;
 /// the pool only grows to the number of calls that ever ran at the same time, and its memory lives as long
 /// as the process (no finalizers).
@@ -28,7 +28,7 @@ internal sealed unsafe class GemmWorkspace
         PackedB = (float*)NativeMemory.AlignedAlloc((nuint)(KC * NC * sizeof(float)), 64);
     }
 
-    /// <summary>Packed-A block of thread <paramref name="tid"/>: MC×KC floats.</summary>
+    /// <summary>Packed-A block of thread <paramref name="tid"/>: MC×KC floats (+ PackSlack).</summary>
     public float* PackedA(int tid) => (float*)_packedA[tid];
 
     public static GemmWorkspace Rent(int threads)
@@ -55,7 +55,7 @@ internal sealed unsafe class GemmWorkspace
         var grown = new nint[threads];
         Array.Copy(_packedA, grown, _packedA.Length);
         for (int t = _packedA.Length; t < threads; t++)
-            grown[t] = (nint)NativeMemory.AlignedAlloc((nuint)(MC * KC * sizeof(float)), 64);
+            grown[t] = (nint)NativeMemory.AlignedAlloc((nuint)((MC * KC + PackSlack) * sizeof(float)), 64);
         _packedA = grown;
     }
 }
