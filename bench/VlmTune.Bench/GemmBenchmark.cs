@@ -65,6 +65,8 @@ public static unsafe class GemmBenchmark
 
             double flops = 2.0 * M * N * K;
             double? blasGflops = reference is null ? null : flops / Median(timesBlas) / 1e9;
+            Console.Error.WriteLine($"# N={N} K={K} best-rep gflops: ours={flops / timesF32.Min() / 1e9:F1} " +
+                $"ours-bf16={flops / timesBf16.Min() / 1e9:F1} openblas={(reference is null ? "n/a" : $"{flops / timesBlas.Min() / 1e9:F1}")}");
             Print("gemm", N, K, flops / Median(timesF32) / 1e9, blasGflops);
             Print("gemm-bf16", N, K, flops / Median(timesBf16) / 1e9, blasGflops);
         }
