@@ -5,16 +5,22 @@ namespace VlmTune.Tensors.Cpu.Kernels;
 //   op(B): (K,N) — B stored (K,N) with ldb ≥ N, or stored (N,K) with ldb ≥ K when transB.
 //   C:     (M,N) with ldc ≥ N.     C = (accumulate ? C : 0) + alpha · op(A)·op(B)   (assigned or accumulated)
 // Engine uses: Y = X·Wᵀ (transB, W (out,in), maybe bf16), dX = dY·W, dW = dYᵀ·X (transA), attention Q·Kᵀ, P·V.
-// Design (engine.md §3): Goto packing with KC=256, MC≤120, NC=512 and a 6×16 Vector256 FMA micro-kernel;
-// bf16 B is widened exactly while packing; see GemmDriver for the loop nest and the thread split.
+// Design (after engine.md §3): Goto packing (KC ≤ 320, MC ≤ 120, NC ≤ 4096) and a 6×16 Vector256 or 6×32
+// Vector512 FMA micro-kernel chosen at run time (GemmKernelSelection); bf16 B is widened exactly while
+// packing; see GemmDriver for the loop nest and the thread split.
 
 /// <summary>CPU matrix multiplication in f32, optionally with B stored as bf16. Calls block until done.</summary>
 public static unsafe class Gemm
 {
     private static readonly GemmBarrier s_singleThread = new();
 
-    /// <summary>The micro-kernel in use on this machine, for logs: "vector256-fma" or "scalar".</summary>
-    public static string KernelName => GemmMicroKernel.UseVector256 ? "vector256-fma" : "scalar";
+    /// <summary>The micro-kernel in use on this machine, for logs: "vector512-fma", "vector256-fma" or "scalar".</summary>
+    public static string KernelName => GemmMicroKernel.Kind switch
+    {
+        GemmKernelKind.Vector512 => "vector512-fma",
+        GemmKernelKind.Vector256 => "vector256-fma",
+        _ => "scalar",
+    };
 
     /// <summary>C[M,N] = (accumulate ? C : 0) + alpha · op(A)[M,K] · op(B)[K,N], using up to
     /// <paramref name="threads"/> threads (the calling thread is one of them).</summary>
@@ -28,6 +34,7 @@ public static unsafe class Gemm
         {
             TransA = transA, TransB = transB, M = M, N = N, K = K, Alpha = alpha,
             A = A, Lda = lda, B = B, Bh = null, Ldb = ldb, C = C, Ldc = ldc, Accumulate = accumulate,
+            Kernel = GemmMicroKernel.Kind,
         };
         Execute(problem, threads);
     }
@@ -43,6 +50,7 @@ public static unsafe class Gemm
         {
             TransA = transA, TransB = transB, M = M, N = N, K = K, Alpha = alpha,
             A = A, Lda = lda, B = null, Bh = B, Ldb = ldb, C = C, Ldc = ldc, Accumulate = accumulate,
+            Kernel = GemmMicroKernel.Kind,
         };
         Execute(problem, threads);
     }

@@ -6,17 +6,18 @@ internal static class GemmBlocking
     /// <summary>Rows of a micro-tile (= rows of a packed A panel).</summary>
     public const int MR = 6;
 
-    /// <summary>Columns of a micro-tile (= columns of a packed B panel): two Vector256&lt;float&gt;.</summary>
-    public const int NR = 16;
+    /// <summary>Widest micro-tile (= packed B panel) of any kernel: 2 × Vector512&lt;float&gt;. The Vector256 and
+    /// scalar kernels use 16 columns (see <see cref="GemmMicroKernel.Width"/>).</summary>
+    public const int NRMax = 32;
 
-    /// <summary>Upper bound on the depth of one packed block; a B panel (KC×NR, 20 KiB) stays in L1.
+    /// <summary>Upper bound on the depth of one packed block; a B micro-panel (KC×32 floats, 40 KiB) stays in L1.
     /// 320 rather than 256: K = 576 then takes 2 passes over C instead of 3 (measured slightly faster).</summary>
     public const int KC = 320;
 
     /// <summary>Upper bound on rows of a packed A block (MC×KC stays in L2). Multiple of MR.</summary>
     public const int MC = 120;
 
-    /// <summary>Upper bound on columns of the shared packed B block (KC×NC floats = 4 MiB, in L3). Multiple of NR.
+    /// <summary>Upper bound on columns of the shared packed B block (KC×NC floats = 5 MiB, in L3). Multiple of NRMax.
     /// Each packed A block is reused across nc columns, so a wide block amortises packing A.</summary>
     public const int NC = 4096;
 

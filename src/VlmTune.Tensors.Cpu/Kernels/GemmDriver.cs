@@ -5,11 +5,11 @@ namespace VlmTune.Tensors.Cpu.Kernels;
 
 // Loop nest (Goto/BLIS), per call:
 //   for jc over N in NC columns:                     B block (kc×nc) packed once, shared by all threads
-//     for pc over K in KC:                             threads pack disjoint NR-panels, then a barrier
+//     for pc over K in KC:                             threads pack disjoint w-column panels, then a barrier
 //       for each work item (ic, chunk), claimed:       ic = an mc-row block of A, chunk = a run of B panels
 //         pack op(A)[ic rows, pc..pc+kc) · alpha      (per thread; reused while ic repeats)
-//         for jr over the chunk's B panels:            one 16-column panel of B stays in L1
-//           for ir over mc in MR:                      6×16 micro-tile of C
+//         for jr over the chunk's B panels:            one w-column panel of B (w = 16 or 32) stays in L1
+//           for ir over mc in MR:                      6×w micro-tile of C
 //       barrier (nobody may repack B while another thread still reads it)
 // Large M: the items are the mc-row blocks (their count rounded to a multiple of the thread count).
 // Small M (one block, e.g. decode with M = 1): each row block is split into `threads` chunks of columns.
@@ -21,18 +21,20 @@ internal static unsafe class GemmDriver
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 code
     public static void Run(in GemmProblem p, GemmWorkspace ws, int tid, int threads, GemmBarrier barrier)
     {
+        GemmKernelKind kernel = p.Kernel;
+        int width = GemmMicroKernel.Width(kernel);
         int mc = BlockRows(p.M, threads);
         int rowBlocks = CeilDiv(p.M, mc);
         float* packedA = ws.PackedA(tid);
 
         // Equal-sized blocks: no thin leftover block at the end of N or K (K = 576 → 3×192, not 256+256+64).
-        int ncStep = CeilDiv(CeilDiv(p.N, CeilDiv(p.N, NC)), NR) * NR;
+        int ncStep = CeilDiv(CeilDiv(p.N, CeilDiv(p.N, NC)), width) * width;
         int kcStep = CeilDiv(p.K, CeilDiv(p.K, KC));
 
         for (int jc = 0; jc < p.N; jc += ncStep)
         {
             int nc = Math.Min(ncStep, p.N - jc);
-            int panels = CeilDiv(nc, NR);
+            int panels = CeilDiv(nc, width);
             int chunks = rowBlocks % threads == 0 ? 1 : Math.Min(threads, panels);
             int items = rowBlocks * chunks;
 
@@ -42,7 +44,7 @@ internal static unsafe class GemmDriver
                 bool addC = pc > 0 || p.Accumulate;
 
                 (int packBegin, int packEnd) = Split(panels, threads, tid);
-                GemmPacking.PackB(p, pc, kc, jc, nc, packBegin, packEnd, ws.PackedB);
+                GemmPacking.PackB(p, pc, kc, jc, nc, packBegin, packEnd, width, ws.PackedB);
                 barrier.SignalAndWait();
 
                 int packedBlock = -1;
@@ -60,7 +62,7 @@ internal static unsafe class GemmDriver
                     (int panelBegin, int panelEnd) = Split(panels, chunks, item % chunks);
                     // SAFETY: i0 < M and jc < N, so the tile origin lies inside C.
                     float* c = p.C + (long)i0 * p.Ldc + jc;
-                    MacroKernel(packedA, rows, ws.PackedB, kc, panelBegin, panelEnd, nc, c, p.Ldc, addC);
+                    MacroKernel(kernel, packedA, rows, ws.PackedB, kc, panelBegin, panelEnd, nc, c, p.Ldc, addC);
                 }
 
                 barrier.SignalAndWait();
@@ -72,25 +74,26 @@ internal static unsafe class GemmDriver
 
     /// <summary>C block (rows × nc at c) (+)= packed A block · packed B panels [panelBegin, panelEnd).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 code
-    private static void MacroKernel(float* packedA, int rows, float* packedB, int kc, int panelBegin, int panelEnd,
+    private static void MacroKernel(GemmKernelKind kernel, float* packedA, int rows, float* packedB, int kc, int panelBegin, int panelEnd,
         int nc, float* c, long ldc, bool addC)
     {
-        // SAFETY: panel jp starts at jp*kc*NR inside the packed-B block; row panel ir at ir*kc inside packed A;
-        // tiles are clipped to rows × nc, which lie inside C.
+        // SAFETY: panel jp starts at jp*kc*width inside the packed-B block; row panel ir at ir*kc inside packed
+        // A; tiles are clipped to rows × nc, which lie inside C.
+        int width = GemmMicroKernel.Width(kernel);
         for (int jp = panelBegin; jp < panelEnd; jp++)
         {
-            float* b = packedB + (long)jp * kc * NR;
-            int col = jp * NR;
-            int nr = Math.Min(NR, nc - col);
+            float* b = packedB + (long)jp * kc * width;
+            int col = jp * width;
+            int nr = Math.Min(width, nc - col);
             for (int ir = 0; ir < rows; ir += MR)
             {
                 int mr = Math.Min(MR, rows - ir);
                 float* a = packedA + (long)ir * kc;
                 float* tile = c + ir * ldc + col;
-                if (mr == MR && nr == NR)
-                    GemmMicroKernel.Tile(kc, a, b, tile, ldc, addC);
+                if (mr == MR && nr == width)
+                    GemmMicroKernel.Tile(kernel, kc, a, b, tile, ldc, addC);
                 else
-                    GemmMicroKernel.EdgeTile(kc, a, b, tile, ldc, addC, mr, nr);
+                    GemmMicroKernel.EdgeTile(kernel, kc, a, b, tile, ldc, addC, mr, nr);
             }
         }
     }

@@ -4,11 +4,12 @@ using static VlmTune.Tensors.Cpu.Kernels.GemmBlocking;
 
 namespace VlmTune.Tensors.Cpu.Kernels;
 
-// Packed layouts (both zero-padded at the edges so the micro-kernel always computes a full MR×NR tile):
+// Packed layouts (both zero-padded at the edges so the micro-kernel always computes a full MR×width tile):
 //   packed A block: ceil(mc/MR) panels; panel r holds op(A)[i0+r*MR .. +MR, p0 .. p0+kc) as kc groups of MR
 //                   floats (k-major), each already multiplied by alpha.            size: ceil(mc/MR)·MR·kc
-//   packed B block: ceil(nc/NR) panels; panel j holds op(B)[p0 .. p0+kc, j0+j*NR .. +NR) as kc rows of NR
-//                   floats (k-major). bf16 is widened here, exactly.               size: ceil(nc/NR)·NR·kc
+//   packed B block: ceil(nc/w) panels of width w = the kernel's tile width (16 or 32); panel j holds
+//                   op(B)[p0 .. p0+kc, j0+j*w .. +w) as kc rows of w floats (k-major). bf16 is widened
+//                   here, exactly.                                                  size: ceil(nc/w)·w·kc
 
 /// <summary>Copies blocks of op(A) and op(B) into the panel layouts the micro-kernel streams through.</summary>
 internal static unsafe class GemmPacking
@@ -67,117 +68,110 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>
-    /// Packs panels [panelBegin, panelEnd) of the op(B) block (rows p0..p0+kc, columns j0..j0+nc) into
-    /// <paramref name="dst"/>, which points at the start of the whole packed block (panel j at j·kc·NR).
+    /// Packs panels [panelBegin, panelEnd) of width <paramref name="width"/> (a multiple of 8) of the op(B)
+    /// block (rows p0..p0+kc, columns j0..j0+nc) into <paramref name="dst"/>, the start of the whole packed
+    /// block (panel j at j·kc·width).
     /// </summary>
-    public static void PackB(in GemmProblem p, int p0, int kc, int j0, int nc, int panelBegin, int panelEnd, float* dst)
+    public static void PackB(in GemmProblem p, int p0, int kc, int j0, int nc, int panelBegin, int panelEnd,
+        int width, float* dst)
     {
         for (int jp = panelBegin; jp < panelEnd; jp++)
         {
-            int col = j0 + jp * NR;
-            int nr = Math.Min(NR, j0 + nc - col);
-            float* panel = dst + (long)jp * kc * NR;
+            int col = j0 + jp * width;
+            int nr = Math.Min(width, j0 + nc - col);
+            float* panel = dst + (long)jp * kc * width;
             if (p.B != null)
-                PackPanelF32(p.B, p.Ldb, p.TransB, p0, kc, col, nr, panel);
+                PackPanelF32(p.B, p.Ldb, p.TransB, p0, kc, col, nr, width, panel);
             else
-                PackPanelBf16(p.Bh, p.Ldb, p.TransB, p0, kc, col, nr, panel);
+                PackPanelBf16(p.Bh, p.Ldb, p.TransB, p0, kc, col, nr, width, panel);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 code
-    private static void PackPanelF32(float* B, long ldb, bool transB, int p0, int kc, int col, int nr, float* panel)
+    private static void PackPanelF32(float* B, long ldb, bool transB, int p0, int kc, int col, int nr, int width,
+        float* panel)
     {
         // SAFETY: rows p0..p0+kc and columns col..col+nr of op(B) lie inside B (validated by Gemm); panel holds
-        // kc*NR floats inside the packed-B workspace.
+        // kc*width floats inside the packed-B workspace. Vector paths run only for full panels (nr == width).
+        bool full = nr == width;
         if (!transB)
         {
             float* src = B + p0 * ldb + col;
-            if (nr == NR)
-            {
-                for (int k = 0; k < kc; k++)
-                {
-                    float* s = src + k * ldb;
-                    Vector256.Store(Vector256.Load(s), panel + k * NR);
-                    Vector256.Store(Vector256.Load(s + 8), panel + k * NR + 8);
-                }
-                return;
-            }
             for (int k = 0; k < kc; k++)
             {
                 float* s = src + k * ldb;
-                float* d = panel + k * NR;
+                float* d = panel + k * width;
                 int c = 0;
+                if (full)
+                    for (; c < width; c += 8) Vector256.Store(Vector256.Load(s + c), d + c);
                 for (; c < nr; c++) d[c] = s[c];
-                for (; c < NR; c++) d[c] = 0f;
+                for (; c < width; c++) d[c] = 0f;
             }
             return;
         }
 
-        // B stored (N,K): each packed column c is a contiguous row of B; transpose into k-major order.
+        // B stored (N,K): each packed column c is a contiguous row of B; transpose 8×8 blocks into k-major order.
         float* rows = B + col * ldb + p0;
         int k0 = 0;
-        if (nr == NR && GemmTranspose.IsSupported)
+        if (full && GemmTranspose.IsSupported)
         {
             for (; k0 + 8 <= kc; k0 += 8)
-            {
-                GemmTranspose.F32x8x8(rows + k0, ldb, panel + k0 * NR, NR);
-                GemmTranspose.F32x8x8(rows + 8 * ldb + k0, ldb, panel + k0 * NR + 8, NR);
-            }
+                for (int g = 0; g < width; g += 8)
+                    GemmTranspose.F32x8x8(rows + g * ldb + k0, ldb, panel + k0 * width + g, width);
         }
         for (int k = k0; k < kc; k++)
         {
-            float* d = panel + k * NR;
+            float* d = panel + k * width;
             int c = 0;
             for (; c < nr; c++) d[c] = rows[c * ldb + k];
-            for (; c < NR; c++) d[c] = 0f;
+            for (; c < width; c++) d[c] = 0f;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 code
-    private static void PackPanelBf16(ushort* B, long ldb, bool transB, int p0, int kc, int col, int nr, float* panel)
+    private static void PackPanelBf16(ushort* B, long ldb, bool transB, int p0, int kc, int col, int nr, int width,
+        float* panel)
     {
         // SAFETY: as in PackPanelF32; B holds ushort bf16 bit patterns.
+        bool full = nr == width;
         if (!transB)
         {
             ushort* src = B + p0 * ldb + col;
-            if (nr == NR)
-            {
-                for (int k = 0; k < kc; k++)
-                {
-                    // 16 bf16 → two Vector256<float>: widen to 32 bits, move into the high half.
-                    (Vector256<uint> lo, Vector256<uint> hi) = Vector256.Widen(Vector256.Load(src + k * ldb));
-                    Vector256.Store(Vector256.ShiftLeft(lo, 16).AsSingle(), panel + k * NR);
-                    Vector256.Store(Vector256.ShiftLeft(hi, 16).AsSingle(), panel + k * NR + 8);
-                }
-                return;
-            }
             for (int k = 0; k < kc; k++)
             {
                 ushort* s = src + k * ldb;
-                float* d = panel + k * NR;
+                float* d = panel + k * width;
                 int c = 0;
+                if (full)
+                {
+                    for (; c < width; c += 16)
+                    {
+                        // 16 bf16 → two Vector256<float>: widen to 32 bits, move into the high half.
+                        (Vector256<uint> lo, Vector256<uint> hi) = Vector256.Widen(Vector256.Load(s + c));
+                        Vector256.Store(Vector256.ShiftLeft(lo, 16).AsSingle(), d + c);
+                        Vector256.Store(Vector256.ShiftLeft(hi, 16).AsSingle(), d + c + 8);
+                    }
+                }
                 for (; c < nr; c++) d[c] = GemmReference.Bf16ToSingle(s[c]);
-                for (; c < NR; c++) d[c] = 0f;
+                for (; c < width; c++) d[c] = 0f;
             }
             return;
         }
 
         ushort* rows = B + col * ldb + p0;
         int k0 = 0;
-        if (nr == NR && GemmTranspose.IsSupported)
+        if (full && GemmTranspose.IsSupported)
         {
             for (; k0 + 8 <= kc; k0 += 8)
-            {
-                GemmTranspose.Bf16x8x8(rows + k0, ldb, panel + k0 * NR, NR);
-                GemmTranspose.Bf16x8x8(rows + 8 * ldb + k0, ldb, panel + k0 * NR + 8, NR);
-            }
+                for (int g = 0; g < width; g += 8)
+                    GemmTranspose.Bf16x8x8(rows + g * ldb + k0, ldb, panel + k0 * width + g, width);
         }
         for (int k = k0; k < kc; k++)
         {
-            float* d = panel + k * NR;
+            float* d = panel + k * width;
             int c = 0;
             for (; c < nr; c++) d[c] = GemmReference.Bf16ToSingle(rows[c * ldb + k]);
-            for (; c < NR; c++) d[c] = 0f;
+            for (; c < width; c++) d[c] = 0f;
         }
     }
 }

@@ -20,4 +20,7 @@ internal unsafe struct GemmProblem
     public float* C;
     public int Ldc;
     public bool Accumulate;
+
+    /// <summary>The micro-kernel for this call, read once so every thread packs and computes alike.</summary>
+    public GemmKernelKind Kernel;
 }

@@ -57,21 +57,53 @@ public sealed unsafe class GemmTests
         Assert.Equal(one.C, three.C);
     }
 
-    [Theory]
-    [InlineData(false, false)]
-    [InlineData(true, true)]
-    public void Scalar_fallback_matches_reference(bool transA, bool bf16)
+    public static TheoryData<int> KernelKinds()
     {
-        bool saved = GemmMicroKernel.UseVector256;
+        var data = new TheoryData<int> { (int)GemmKernelKind.Scalar };
+        if (GemmKernelSelection.Vector256Supported) data.Add((int)GemmKernelKind.Vector256);
+        if (GemmKernelSelection.Vector512Supported) data.Add((int)GemmKernelKind.Vector512);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelKinds))]
+    public void Every_kernel_this_machine_runs_matches_reference(int kind)
+    {
+        WithKernel((GemmKernelKind)kind, () =>
+        {
+            int seed = 100;
+            foreach (bool bf16 in new[] { false, true })
+            {
+                new Case(false, true, 65, 129, 257, bf16, 1f, accumulate: false, pad: 2, seed++).CheckAgainstReference(2);
+                new Case(true, false, 7, 13, 5, bf16, 2f, accumulate: true, pad: 0, seed++).CheckAgainstReference(1);
+                new Case(true, true, 1, 3000, 600, bf16, 0.5f, accumulate: true, pad: 1, seed++).CheckAgainstReference(2);
+                new Case(false, false, 130, 530, 270, bf16, -1f, accumulate: false, pad: 0, seed++).CheckAgainstReference(2);
+            }
+        });
+    }
+
+    [Fact]
+    public void Vector256_and_Vector512_kernels_agree_bitwise()
+    {
+        if (!GemmKernelSelection.Vector512Supported) return; // nothing to compare on this machine
+        var narrow = new Case(false, true, 130, 530, 270, false, 0.5f, accumulate: true, pad: 1, seed: 5);
+        var wide = new Case(false, true, 130, 530, 270, false, 0.5f, accumulate: true, pad: 1, seed: 5);
+        WithKernel(GemmKernelKind.Vector256, () => narrow.RunGemm(2));
+        WithKernel(GemmKernelKind.Vector512, () => wide.RunGemm(2));
+        Assert.Equal(narrow.C, wide.C);
+    }
+
+    private static void WithKernel(GemmKernelKind kind, Action action)
+    {
+        GemmKernelKind saved = GemmMicroKernel.Kind;
         try
         {
-            GemmMicroKernel.UseVector256 = false;
-            new Case(transA, true, 65, 129, 257, bf16, 1f, accumulate: false, pad: 2, seed: 7).CheckAgainstReference(2);
-            new Case(transA, false, 7, 13, 5, bf16, 2f, accumulate: true, pad: 0, seed: 8).CheckAgainstReference(1);
+            GemmMicroKernel.Kind = kind;
+            action();
         }
         finally
         {
-            GemmMicroKernel.UseVector256 = saved;
+            GemmMicroKernel.Kind = saved;
         }
     }
 
