@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace VlmTune.Bench;
 
 /// <summary>
-/// cblas_sgemm from the system OpenBLAS ("libopenblas.so.0", e.g. apt's libopenblas0-pthread), bound at run
-/// time so the benchmark still runs (printing n/a) where the library is missing.
+/// cblas_sgemm from the system OpenBLAS ("libopenblas.so.0", e.g. apt's libopenblas0-pthread; the environment
+/// variable VLMTUNE_OPENBLAS may name another file), bound at run time so the benchmark still runs (printing
+/// n/a) where the library is missing.
 /// </summary>
 public sealed unsafe class OpenBlas
 {
@@ -20,10 +21,11 @@ public sealed unsafe class OpenBlas
         _setNumThreads = (delegate* unmanaged<int, void>)NativeLibrary.GetExport(library, "openblas_set_num_threads");
     }
 
-    /// <summary>The loaded library, or null when libopenblas.so.0 (or one of its symbols) is missing.</summary>
+    /// <summary>The loaded library, or null when it (or one of its two symbols) is missing.</summary>
     public static OpenBlas? TryLoad()
     {
-        if (!NativeLibrary.TryLoad("libopenblas.so.0", out nint library)) return null;
+        string name = Environment.GetEnvironmentVariable("VLMTUNE_OPENBLAS") is { Length: > 0 } custom ? custom : "libopenblas.so.0";
+        if (!NativeLibrary.TryLoad(name, out nint library)) return null;
         if (!NativeLibrary.TryGetExport(library, "cblas_sgemm", out _) ||
             !NativeLibrary.TryGetExport(library, "openblas_set_num_threads", out _))
             return null;

@@ -27,7 +27,7 @@ internal static unsafe class GemmDriver
         int rowBlocks = CeilDiv(p.M, mc);
         float* packedA = ws.PackedA(tid);
 
-        // Equal-sized blocks: no thin leftover block at the end of N or K (K = 576 → 3×192, not 256+256+64).
+        // Equal-sized blocks, no thin leftover at the end of N or K: K = 576 → 2×288 (not 320+256), 1536 → 5×308.
         int ncStep = CeilDiv(CeilDiv(p.N, CeilDiv(p.N, NC)), width) * width;
         int kcStep = CeilDiv(p.K, CeilDiv(p.K, KC));
 
@@ -74,8 +74,8 @@ internal static unsafe class GemmDriver
 
     /// <summary>C block (rows × nc at c) (+)= packed A block · packed B panels [panelBegin, panelEnd).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 code
-    private static void MacroKernel(GemmKernelKind kernel, float* packedA, int rows, float* packedB, int kc, int panelBegin, int panelEnd,
-        int nc, float* c, long ldc, bool addC)
+    private static void MacroKernel(GemmKernelKind kernel, float* packedA, int rows, float* packedB, int kc,
+        int panelBegin, int panelEnd, int nc, float* c, long ldc, bool addC)
     {
         // SAFETY: panel jp starts at jp*kc*width inside the packed-B block; row panel ir at ir*kc inside packed
         // A; tiles are clipped to rows × nc, which lie inside C.
