@@ -21,6 +21,9 @@ internal static class GemmBlocking
     /// Each packed A block is reused across nc columns, so a wide block amortises packing A.</summary>
     public const int NC = 4096;
 
+    /// <summary>Upper bound on nc when M fits one A block (decode, M = 1): KC×NCSmallM floats = 640 KiB stay in L2.</summary>
+    public const int NCSmallM = 512;
+
     /// <summary>Floats allocated past the end of a packed-A block: the vector A packer may spill 2.</summary>
     public const int PackSlack = 16;
 

@@ -28,7 +28,9 @@ internal static unsafe class GemmDriver
         float* packedA = ws.PackedA(tid);
 
         // Equal-sized blocks, no thin leftover at the end of N or K: K = 576 → 2×288 (not 320+256), 1536 → 5×308.
-        int ncStep = CeilDiv(CeilDiv(p.N, CeilDiv(p.N, NC)), width) * width;
+        // With a single row block (small M) nothing amortises over a wide B block: keep it L2-sized instead.
+        int ncMax = rowBlocks == 1 ? NCSmallM : NC;
+        int ncStep = CeilDiv(CeilDiv(p.N, CeilDiv(p.N, ncMax)), width) * width;
         int kcStep = CeilDiv(p.K, CeilDiv(p.K, KC));
 
         for (int jc = 0; jc < p.N; jc += ncStep)
