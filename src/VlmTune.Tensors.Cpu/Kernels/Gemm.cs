@@ -5,7 +5,7 @@ namespace VlmTune.Tensors.Cpu.Kernels;
 //   op(B): (K,N) — B stored (K,N) with ldb ≥ N, or stored (N,K) with ldb ≥ K when transB.
 //   C:     (M,N) with ldc ≥ N.     C = (accumulate ? C : 0) + alpha · op(A)·op(B)   (assigned or accumulated)
 // Engine uses: Y = X·Wᵀ (transB, W (out,in), maybe bf16), dX = dY·W, dW = dYᵀ·X (transA), attention Q·Kᵀ, P·V.
-// Design (after engine.md §3): Goto packing (KC ≤ 320, MC ≤ 120, NC ≤ 4096) and a 6×16 Vector256 or 6×32
+// Design (after engine.md §3): Goto packing (KC ≤ 256, MC ≤ 120, NC ≤ 4096) and a 6×16 Vector256 or 6×32
 // Vector512 FMA micro-kernel chosen at run time (GemmKernelSelection); bf16 B is widened exactly while
 // packing; see GemmDriver for the loop nest and the thread split.
 

@@ -10,18 +10,18 @@ internal static class GemmBlocking
     /// scalar kernels use 16 columns (see <see cref="GemmMicroKernel.Width"/>).</summary>
     public const int NRMax = 32;
 
-    /// <summary>Upper bound on the depth of one packed block; a B micro-panel (KC×32 floats, 40 KiB) stays in L1.
-    /// 320 rather than 256: K = 576 then takes 2 passes over C instead of 3 (measured slightly faster).</summary>
-    public const int KC = 320;
+    /// <summary>Upper bound on the depth of one packed block; a B micro-panel (KC×32 floats, 32 KiB) stays in the
+    /// 48 KiB L1. (320 measured about equal with the Vector256 kernel and a little slower with Vector512.)</summary>
+    public const int KC = 256;
 
     /// <summary>Upper bound on rows of a packed A block (MC×KC stays in L2). Multiple of MR.</summary>
     public const int MC = 120;
 
-    /// <summary>Upper bound on columns of the shared packed B block (KC×NC floats = 5 MiB, in L3). Multiple of NRMax.
+    /// <summary>Upper bound on columns of the shared packed B block (KC×NC floats = 4 MiB, in L3). Multiple of NRMax.
     /// Each packed A block is reused across nc columns, so a wide block amortises packing A.</summary>
     public const int NC = 4096;
 
-    /// <summary>Upper bound on nc when M fits one A block (decode, M = 1): KC×NCSmallM floats = 640 KiB stay in L2.</summary>
+    /// <summary>Upper bound on nc when M fits one A block (decode, M = 1): KC×NCSmallM floats = 512 KiB stay in L2.</summary>
     public const int NCSmallM = 512;
 
     /// <summary>Floats allocated past the end of a packed-A block: the vector A packer may spill 2.</summary>

@@ -27,7 +27,7 @@ internal static unsafe class GemmDriver
         int rowBlocks = CeilDiv(p.M, mc);
         float* packedA = ws.PackedA(tid);
 
-        // Equal-sized blocks, no thin leftover at the end of N or K: K = 576 → 2×288 (not 320+256), 1536 → 5×308.
+        // Equal-sized blocks, no thin leftover at the end of N or K: K = 576 → 3×192 (not 256+256+64).
         // With a single row block (small M) nothing amortises over a wide B block: keep it L2-sized instead.
         int ncMax = rowBlocks == 1 ? NCSmallM : NC;
         int ncStep = CeilDiv(CeilDiv(p.N, CeilDiv(p.N, ncMax)), width) * width;

@@ -75,6 +75,7 @@ internal static unsafe class GemmPacking
     public static void PackB(in GemmProblem p, int p0, int kc, int j0, int nc, int panelBegin, int panelEnd,
         int width, float* dst)
     {
+        // SAFETY: panels [panelBegin, panelEnd) of this block lie inside the packed-B workspace (nc ≤ NC, kc ≤ KC).
         for (int jp = panelBegin; jp < panelEnd; jp++)
         {
             int col = j0 + jp * width;

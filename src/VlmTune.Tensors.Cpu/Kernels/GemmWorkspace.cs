@@ -4,8 +4,8 @@ using static VlmTune.Tensors.Cpu.Kernels.GemmBlocking;
 namespace VlmTune.Tensors.Cpu.Kernels;
 
 /// <summary>
-/// Pack buffers for one GEMM call: one shared packed-B block (KC×NC floats, 5 MiB) and one packed-A block
-/// (MC×KC floats, 150 KiB) per participating thread, all 64-byte aligned native memory. Workspaces are
+/// Pack buffers for one GEMM call: one shared packed-B block (KC×NC floats, 4 MiB) and one packed-A block
+/// (MC×KC floats, 120 KiB) per participating thread, all 64-byte aligned native memory. Workspaces are
 /// rented from a small process-wide pool and returned after the call, so steady-state calls allocate nothing;
 /// the pool only grows to the number of calls that ever ran at the same time, and its memory lives as long
 /// as the process (no finalizers).
@@ -25,6 +25,7 @@ internal sealed unsafe class GemmWorkspace
 
     private GemmWorkspace()
     {
+        // SAFETY: owned native memory, never freed (the pool keeps every workspace for the process lifetime).
         PackedB = (float*)NativeMemory.AlignedAlloc((nuint)(KC * NC * sizeof(float)), 64);
     }
 
@@ -52,6 +53,7 @@ internal sealed unsafe class GemmWorkspace
     private void EnsureThreads(int threads)
     {
         if (_packedA.Length >= threads) return;
+        // SAFETY: as for PackedB; the slack lets the vector A packer spill past the last panel.
         var grown = new nint[threads];
         Array.Copy(_packedA, grown, _packedA.Length);
         for (int t = _packedA.Length; t < threads; t++)
