@@ -19,7 +19,7 @@ public static unsafe class GemmBenchmark
         blas?.SetNumThreads(options.Threads);
         Console.Error.WriteLine($"# threads={options.Threads} reps={options.Reps} " +
             $"kernel={Gemm.KernelName} " +
-            $"openblas={(blas is null ? "missing (apt-get install -y libopenblas0-pthread)" : "loaded")}");
+            $"openblas={(blas is null ? "missing (apt-get install -y libopenblas0-pthread)" : $"loaded core={blas.CoreName()}")}");
         foreach ((int n, int k) in s_shapes) RunShape(n, k, options, blas);
         return 0;
     }

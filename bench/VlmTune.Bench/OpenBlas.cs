@@ -13,9 +13,11 @@ public sealed unsafe class OpenBlas
 
     private readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> _sgemm;
     private readonly delegate* unmanaged<int, void> _setNumThreads;
+    private readonly nint _library;
 
     private OpenBlas(nint library)
     {
+        _library = library;
         _sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)
             NativeLibrary.GetExport(library, "cblas_sgemm");
         _setNumThreads = (delegate* unmanaged<int, void>)NativeLibrary.GetExport(library, "openblas_set_num_threads");
@@ -33,6 +35,18 @@ public sealed unsafe class OpenBlas
     }
 
     public void SetNumThreads(int threads) => _setNumThreads(threads);
+
+    /// <summary>
+    /// The kernel family OpenBLAS picked (openblas_get_corename), e.g. "Haswell" (AVX2) or "Cooperlake"
+    /// (AVX-512). Debian's 0.3.21 picks Haswell on Zen 5; OPENBLAS_CORETYPE=Cooperlake selects its AVX-512 kernels.
+    /// </summary>
+    public string CoreName()
+    {
+        if (!NativeLibrary.TryGetExport(_library, "openblas_get_corename", out nint export)) return "unknown";
+        // SAFETY: openblas_get_corename takes no arguments and returns a static NUL-terminated string.
+        nint name = ((delegate* unmanaged<nint>)export)();
+        return Marshal.PtrToStringUTF8(name) ?? "unknown";
+    }
 
     /// <summary>Row-major C = alpha·op(A)·op(B) + beta·C, the same argument meaning as Gemm.F32.</summary>
     public void Sgemm(bool transA, bool transB, int M, int N, int K, float alpha,
