@@ -1,19 +1,49 @@
 namespace VlmTune.Bench;
 
-/// <summary>Benchmarks: `dotnet run -c Release --project bench/VlmTune.Bench -- (gemm | train-step)`.</summary>
+/// <summary>Benchmarks: `dotnet run -c Release --project bench/VlmTune.Bench -- (gemm | train-step) [options]`.</summary>
 public static class Program
 {
+    private const string Usage =
+        "usage: VlmTune.Bench gemm [--threads N] [--reps N]\n" +
+        "       VlmTune.Bench train-step [--seq N] [--steps N] [--threads N]";
+
     public static int Main(string[] args)
     {
-        if (args.Length > 0 && args[0] == "train-step")
-            return TrainStepBench.Run(Arg(args, "--seq", 1024), Arg(args, "--steps", 5), Arg(args, "--threads", Environment.ProcessorCount));
-        Console.Error.WriteLine("usage: VlmTune.Bench (gemm | train-step [--seq N] [--steps N] [--threads N])");
-        return 2;
+        if (args.Length == 0)
+        {
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+        try
+        {
+            return args[0] switch
+            {
+                "gemm" => GemmBenchmark.Run(GemmBenchmarkOptions.Parse(args.AsSpan(1))),
+                "train-step" => TrainStepBench.Run(Arg(args, "--seq", 1024), Arg(args, "--steps", 5), Arg(args, "--threads", Environment.ProcessorCount)),
+                _ => UnknownVerb(args[0]),
+            };
+        }
+        catch (BenchUsageException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
     }
 
-    static int Arg(string[] args, string name, int fallback)
+    private static int Arg(string[] args, string name, int fallback)
     {
         int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
+        if (i < 0) return fallback;
+        if (i + 1 >= args.Length || !int.TryParse(args[i + 1], out int v) || v <= 0)
+            throw new BenchUsageException($"{name} needs a positive integer");
+        return v;
+    }
+
+    private static int UnknownVerb(string verb)
+    {
+        Console.Error.WriteLine($"error: unknown verb '{verb}'");
+        Console.Error.WriteLine(Usage);
+        return 2;
     }
 }
