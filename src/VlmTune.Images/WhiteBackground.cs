@@ -1,0 +1,32 @@
+namespace VlmTune.Images;
+
+/// <summary>
+/// Composites a colour sample with alpha over opaque white, bit-exactly as Pillow's
+/// <c>Image.alpha_composite(Image.new("RGBA", size, (255, 255, 255)), im.convert("RGBA")).convert("RGB")</c>,
+/// which is what transformers' <c>convert_to_rgb</c> does. With an opaque white destination Pillow's 7-bit
+/// fixed-point coefficients become exact (coef1 = 128·a), so per channel:
+/// <code>t = 128·(c·a + 255·(255 − a)) + 128·128;  out = (((t &gt;&gt; 8) + t) &gt;&gt; 8) &gt;&gt; 7</code>
+/// i.e. round(c·a/255 + 255·(1 − a/255)) with Pillow's shift-based division by 255.
+/// </summary>
+internal static class WhiteBackground
+{
+    public static byte Composite(int c, int a)
+    {
+        uint t = (uint)(128 * (c * a + 255 * (255 - a)) + (0x80 << 7));
+        return (byte)((((t >> 8) + t) >> 8) >> 7);
+    }
+
+    /// <summary>Table indexed by (a &lt;&lt; 8) | c, built once; 64 KiB.</summary>
+    public static ReadOnlySpan<byte> Table => s_table ??= Build();
+
+    private static byte[]? s_table;
+
+    private static byte[] Build()
+    {
+        var t = new byte[256 * 256];
+        for (int a = 0; a < 256; a++)
+            for (int c = 0; c < 256; c++)
+                t[(a << 8) | c] = Composite(c, a);
+        return t;
+    }
+}
