@@ -23,21 +23,22 @@ internal static class PngFilters
                     for (int i = 0; i < n; i++) row[i] += prior[i];
                 return true;
             case 3:
-                for (int i = 0; i < n; i++)
+                if (first)
                 {
-                    int left = i >= bpp ? row[i - bpp] : 0;
-                    int up = first ? 0 : prior[i];
-                    row[i] += (byte)((left + up) >> 1);
+                    for (int i = bpp; i < n; i++) row[i] += (byte)(row[i - bpp] >> 1);
+                    return true;
                 }
+                for (int i = 0; i < bpp; i++) row[i] += (byte)(prior[i] >> 1);
+                for (int i = bpp; i < n; i++) row[i] += (byte)((row[i - bpp] + prior[i]) >> 1);
                 return true;
             case 4:
-                for (int i = 0; i < n; i++)
+                if (first)
                 {
-                    int a = i >= bpp ? row[i - bpp] : 0;
-                    int b = first ? 0 : prior[i];
-                    int c = first || i < bpp ? 0 : prior[i - bpp];
-                    row[i] += (byte)Paeth(a, b, c);
+                    for (int i = bpp; i < n; i++) row[i] += row[i - bpp];   // Paeth(a, 0, 0) = a
+                    return true;
                 }
+                for (int i = 0; i < bpp; i++) row[i] += prior[i];           // Paeth(0, b, 0) = b
+                PaethRest(row, prior[..n], bpp);
                 return true;
             default:
                 return false;
@@ -54,6 +55,27 @@ internal static class PngFilters
             int c = prior.IsEmpty || i < bpp ? 0 : prior[i - bpp];
             int predicted = filter switch { 0 => 0, 1 => a, 2 => b, 3 => (a + b) >> 1, _ => Paeth(a, b, c) };
             output[i] = (byte)(row[i] - predicted);
+        }
+    }
+
+    /// <summary>Paeth for bytes bpp..n−1 of a row with a prior row (the hot loop of most PNGs).</summary>
+    private static unsafe void PaethRest(Span<byte> row, ReadOnlySpan<byte> prior, int bpp)
+    {
+        int n = row.Length;
+        // SAFETY: prior has exactly n bytes (sliced by the caller), and every index below is in [0, n).
+        fixed (byte* r = row)
+        fixed (byte* p = prior)
+        {
+            for (int i = bpp; i < n; i++)
+            {
+                int a = r[i - bpp], b = p[i], c = p[i - bpp];
+                int pa = b - c, pb = a - c, pc = pa + pb;
+                pa = pa < 0 ? -pa : pa;
+                pb = pb < 0 ? -pb : pb;
+                pc = pc < 0 ? -pc : pc;
+                int predicted = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+                r[i] = (byte)(r[i] + predicted);
+            }
         }
     }
 

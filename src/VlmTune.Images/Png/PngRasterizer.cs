@@ -61,8 +61,15 @@ internal static class PngRasterizer
                     $"invalid filter type {filter} in row {y}" + (pass > 0 ? $" of Adam7 pass {pass}" : "") +
                     " (decompressed image data)");
             int outRow = (y0 + y * dy) * h.Width;
-            for (int x = 0; x < pw; x++)
-                pixel.Write(row, x, rgb, (outRow + x0 + x * dx) * 3);
+            if (dx == 1 && pixel.TryWriteRow(row, rgb.AsSpan(outRow * 3, pw * 3)))
+            {
+                // 8-bit fast path done
+            }
+            else
+            {
+                for (int x = 0; x < pw; x++)
+                    pixel.Write(row, x, rgb, (outRow + x0 + x * dx) * 3);
+            }
             priorStart = offset + 1;
             offset += 1 + rowBytes;
         }
@@ -97,6 +104,35 @@ internal static class PngRasterizer
                 _keyR = t[0] << 8 | t[1];
                 _keyG = t[2] << 8 | t[3];
                 _keyB = t[4] << 8 | t[5];
+            }
+        }
+
+        /// <summary>Whole-row conversion for the common 8-bit layouts without a colour key; false otherwise.</summary>
+        public bool TryWriteRow(ReadOnlySpan<byte> row, Span<byte> rgb)
+        {
+            if (_depth != 8 || _keyR >= 0) return false;
+            int n = rgb.Length / 3;
+            var white = WhiteBackground.Table;
+            switch (_colorType)
+            {
+                case 2:
+                    row[..rgb.Length].CopyTo(rgb);
+                    return true;
+                case 0:
+                    for (int x = 0; x < n; x++) rgb[3 * x] = rgb[3 * x + 1] = rgb[3 * x + 2] = row[x];
+                    return true;
+                case 6:
+                    row = row[..(4 * n)];
+                    for (int x = 0; x < n; x++)
+                    {
+                        int a = row[4 * x + 3] << 8;
+                        rgb[3 * x] = white[a | row[4 * x]];
+                        rgb[3 * x + 1] = white[a | row[4 * x + 1]];
+                        rgb[3 * x + 2] = white[a | row[4 * x + 2]];
+                    }
+                    return true;
+                default:
+                    return false;
             }
         }
 
