@@ -163,3 +163,21 @@ public class SftEncoderTests
         Assert.Contains("more than the max length", e.Message);
     }
 }
+
+public class SftEncoderTemplateTests
+{
+    [Fact]
+    public void A_template_that_is_not_prefix_stable_is_reported()
+    {
+        var tiny = TestData.Tiny;
+        // Puts the message count first: no partial render is a prefix of the full one.
+        var template = new VlmTune.ChatTemplates.ChatTemplate(
+            "{{ messages|length }}" + tiny.ChatTemplate.Source, tiny.ChatTemplate.BosToken, tiny.ChatTemplate.EosToken);
+        var processor = new SmolVlmProcessor(tiny.Tokenizer, template, tiny.ImageConfig, tiny.PadId, 512);
+        using var ds = DatasetReader.OpenSft(Path.Combine(TestData.FixtureDir, "sft.jsonl"));
+        var e = Assert.Throws<DatasetRecordException>(() => new SftEncoder(processor).Encode(ds.Read(3)));
+        Assert.Contains("sft.jsonl:4: messages[1]: the chat template does not render conversations prefix by prefix", e.Message);
+        // assistantOnly = false does not need the spans.
+        Assert.NotNull(new SftEncoder(processor, new EncodingOptions { AssistantOnly = false }).Encode(ds.Read(3)));
+    }
+}
