@@ -10,6 +10,13 @@ public static class Program
     {
         var root = new RootCommand("vlmtune: fine-tune SmolVLM / Idefics3 vision-language models with LoRA and QLoRA.");
         root.Subcommands.Add(SelfCheckCommand.Create());
+        root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(PreprocessCommand.Create());
+
+        // `inspect` groups read-only checks; each subcommand is one line here.
+        var inspect = new Command("inspect", "Inspect a dataset (or, later, a model) without training.");
+        inspect.Subcommands.Add(InspectDatasetCommand.Create());
+        root.Subcommands.Add(inspect);
         return CliRunner.Invoke(root, args);
     }
 }

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using System.Globalization;
+using VlmTune.Tokenizers;
+
+namespace VlmTune.Cli.Commands;
+
+/// <summary>
+/// `vlmtune tokenize`: token ids of a text (space separated, or a JSON array with --json), or with --decode the text of
+/// ids given as "1 2 3", "1,2,3" or "[1, 2, 3]".
+/// </summary>
+public static class TokenizeCommand
+{
+    public static Command Create()
+    {
+        var tokenizer = new Option<string>("--tokenizer") { Description = "tokenizer.json, or a model directory holding one.", Required = true };
+        var text = new Option<string?>("--text") { Description = "The text (or, with --decode, the ids)." };
+        var file = new Option<string?>("--file") { Description = "Read the text (or ids) from this file instead." };
+        var json = new Option<bool>("--json") { Description = "Print the ids as a JSON array." };
+        var decode = new Option<bool>("--decode") { Description = "Decode ids into text." };
+        var noSpecial = new Option<bool>("--no-special") { Description = "Encode without the post-processor's special tokens; decode skipping special tokens." };
+        var command = new Command("tokenize", "Encode text to token ids, or decode ids to text.");
+        foreach (var o in new Option[] { tokenizer, text, file, json, decode, noSpecial }) command.Options.Add(o);
+        command.SetAction(r => Run(r.GetValue(tokenizer)!, r.GetValue(text), r.GetValue(file), r.GetValue(json), r.GetValue(decode), r.GetValue(noSpecial)));
+        return command;
+    }
+
+    static int Run(string tokenizerPath, string? text, string? file, bool json, bool decode, bool noSpecial)
+    {
+        if ((text is null) == (file is null)) throw new UserErrorException("give exactly one of --text and --file");
+        var tokenizer = Directory.Exists(tokenizerPath) ? Tokenizer.FromDirectory(tokenizerPath) : Tokenizer.FromFile(tokenizerPath);
+        string input = text ?? ReadFile(file!);
+        if (decode)
+        {
+            int[] ids = ParseIds(input, text is null ? file! : "--text", tokenizer.VocabSize);
+            Console.WriteLine(tokenizer.Decode(ids, skipSpecialTokens: noSpecial));
+            return 0;
+        }
+        int[] encoded = tokenizer.Encode(input, addSpecialTokens: !noSpecial);
+        Console.WriteLine(json ? "[" + string.Join(", ", encoded) + "]" : string.Join(' ', encoded));
+        return 0;
+    }
+
+    static string ReadFile(string path)
+    {
+        try { return File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserErrorException($"cannot read {path}: {e.Message}");
+        }
+    }
+
+    static int[] ParseIds(string input, string source, int vocabSize)
+    {
+        var pieces = input.Split([' ', '\t', '\r', '\n', ',', '[', ']'], StringSplitOptions.RemoveEmptyEntries);
+        var ids = new int[pieces.Length];
+        for (int i = 0; i < pieces.Length; i++)
+        {
+            if (!int.TryParse(pieces[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out ids[i]) || ids[i] < 0 || ids[i] >= vocabSize)
+                throw new UserErrorException($"{source}: item {i + 1} \"{pieces[i]}\" is not a token id (0..{vocabSize - 1})");
+        }
+        return ids;
+    }
+}

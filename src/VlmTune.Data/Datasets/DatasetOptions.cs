@@ -1,0 +1,18 @@
+namespace VlmTune.Data.Datasets;
+
+/// <summary>How a JSONL dataset is read.</summary>
+public sealed record DatasetOptions
+{
+    public BadRecordPolicy OnBadRecord { get; init; } = BadRecordPolicy.Error;
+
+    /// <summary>
+    /// Image paths are resolved against the folder of the JSONL file (the dataset root). A path that leads outside
+    /// it (absolute, or with "..") is refused unless this is true.
+    /// </summary>
+    public bool AllowOutsideRoot { get; init; }
+
+    /// <summary>A line longer than this is refused (protects against a file that is not JSONL at all). 64 MiB.</summary>
+    public int MaxRecordBytes { get; init; } = 64 << 20;
+
+    public static DatasetOptions Default { get; } = new();
+}
