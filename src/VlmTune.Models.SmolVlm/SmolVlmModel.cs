@@ -1,0 +1,150 @@
+using VlmTune.Checkpoints.SmolVlm;
+using VlmTune.Nn;
+using VlmTune.Tensors;
+
+namespace VlmTune.Models.SmolVlm;
+
+/// <summary>
+/// SmolVLM / Idefics3 for conditional generation (spec smolvlm.md §2): vision tower → pixel-shuffle connector →
+/// Llama decoder, image features replacing the `&lt;image&gt;` token rows in order.
+/// Legend: B batch, L tokens, n real tiles in the batch, S patches per tile, S' = S/r² image tokens per tile,
+/// Dv vision width, Dt text width, V vocabulary.
+/// </summary>
+public sealed class SmolVlmModel
+{
+    public SmolVlmConfig Config { get; }
+    public ParameterSet Parameters { get; }
+    public VisionEncoder Vision { get; }
+    public Linear Connector { get; }
+    public TextDecoder Text { get; }
+    public Device Device { get; }
+
+    public SmolVlmModel(IWeightSource weights, SmolVlmConfig config)
+    {
+        Config = config;
+        Device = weights.Device;
+        Parameters = new ParameterSet();
+        var root = new WeightScope(weights, Parameters);
+        var model = root.Sub("model");
+        Vision = new VisionEncoder(model.Sub("vision_model"), config.Vision);
+        Connector = model.Sub("connector").Sub("modality_projection").Linear("proj", config.ConnectorInputDim, config.Text.HiddenSize, false);
+        Text = new TextDecoder(model.Sub("text_model"), root, config.Text, config.LmHeadTied);
+    }
+
+    /// <summary>Loads config.json and the safetensors weights of a checkpoint directory.</summary>
+    public static SmolVlmModel Load(string dir, Device device, out IReadOnlyList<string> unusedKeys)
+    {
+        var config = SmolVlmConfig.Load(dir);
+        using var weights = new CheckpointWeights(dir, device);
+        var model = new SmolVlmModel(weights, config);
+        unusedKeys = weights.Unused();
+        return model;
+    }
+
+    /// <summary>Image features for tiles (n, 3, M, M): vision tower, pixel shuffle, projection → (n, S', Dt).</summary>
+    public Tensor ImageFeatures(Tensor tiles, Tensor? positionIds, Tensor? keyMask)
+    {
+        var h = Vision.Forward(tiles, positionIds, keyMask);
+        return Connector.Forward(Ops.PixelShuffle(h, Config.ScaleFactor));
+    }
+
+    /// <summary>Full forward → logits (B, L, V). With <paramref name="cache"/>, positions continue after the cached ones.</summary>
+    public Tensor Forward(SmolVlmInputs inputs, KvCache? cache = null, bool lastPositionOnly = false)
+    {
+        var embeds = Embed(inputs);
+        return Decode(embeds, inputs.Batch, inputs.AttentionMask, cache, lastPositionOnly);
+    }
+
+    /// <summary>Token embeddings with image features merged at `&lt;image&gt;` positions: (B, L, Dt).</summary>
+    public Tensor Embed(SmolVlmInputs inputs)
+    {
+        int b = inputs.Batch, l = inputs.Length;
+        var ids = Ops.FromArray(inputs.InputIds, new Shape(b, l), Device);
+        var text = Ops.Embedding(ids, Text.EmbedTokens);                                   // (B, L, Dt)
+        int imageTokens = inputs.InputIds.Count(id => id == Config.ImageTokenId);
+        var tiles = RealTiles(inputs, out var perSample, out var tileMasks);
+        if (tiles == null)
+        {
+            if (imageTokens > 0)
+                throw new ModelInputException($"the input has {imageTokens} <image> tokens but no images");
+            return text;
+        }
+        int n = tiles.Shape[0], seq = Config.ImageSeqLen;
+        var positions = VisionPositions.Compute(tileMasks, n, Config.Vision.ImageSize, Config.Vision.PatchSize);
+        Tensor? posIds = null, keyMask = null;
+        if (positions is var (pid, pmask))
+        {
+            int s = Config.Vision.PatchesPerTile;
+            posIds = Ops.FromArray(pid, new Shape(n, s), Device);
+            keyMask = Ops.FromArray(pmask, new Shape(n, s), Device);
+        }
+        var features = ImageFeatures(tiles, posIds, keyMask);                              // (n, S', Dt)
+        CheckImageTokens(inputs, perSample, seq);
+        // Merge: row p of the output takes text row p, or image row k for the k-th <image> token (in batch order).
+        var source = new long[b * l];
+        long next = b * l;
+        for (int p = 0; p < source.Length; p++)
+            source[p] = inputs.InputIds[p] == Config.ImageTokenId ? next++ : p;
+        int dt = Config.Text.HiddenSize;
+        var table = Ops.Concat([Ops.Reshape(text, b * l, dt), Ops.Reshape(features, n * seq, dt)], 0);
+        return Ops.Embedding(Ops.FromArray(source, new Shape(b, l), Device), table);
+    }
+
+    void CheckImageTokens(SmolVlmInputs inputs, int[] tilesPerSample, int seq)
+    {
+        int l = inputs.Length;
+        for (int s = 0; s < inputs.Batch; s++)
+        {
+            int count = 0;
+            for (int p = 0; p < l; p++) if (inputs.InputIds[s * l + p] == Config.ImageTokenId) count++;
+            if (count != tilesPerSample[s] * seq)
+                throw new ModelInputException(
+                    $"sample {s}: {count} <image> tokens, but its {tilesPerSample[s]} image tiles give {tilesPerSample[s]} × {seq} = {tilesPerSample[s] * seq} image features");
+        }
+    }
+
+    /// <summary>The non-padding tiles of the batch in order (n, 3, M, M), or null; an all-zero tile is padding.</summary>
+    Tensor? RealTiles(SmolVlmInputs inputs, out int[] perSample, out bool[][]? masks)
+    {
+        perSample = new int[inputs.Batch];
+        masks = null;
+        if (inputs.PixelValues == null || inputs.TilesPerSample == 0) return null;
+        int m = inputs.TileSize, tileLen = 3 * m * m, n = inputs.TilesPerSample;
+        if (inputs.PixelValues.Length != inputs.Batch * n * tileLen)
+            throw new ModelInputException($"pixel_values has {inputs.PixelValues.Length} values, expected {inputs.Batch}×{n}×3×{m}×{m}");
+        if (m != Config.Vision.ImageSize)
+            throw new ModelInputException($"tiles are {m}×{m} pixels but the vision tower expects {Config.Vision.ImageSize}×{Config.Vision.ImageSize}");
+        var keep = new List<int>();
+        for (int t = 0; t < inputs.Batch * n; t++)
+        {
+            var tile = new ReadOnlySpan<float>(inputs.PixelValues, t * tileLen, tileLen);
+            if (tile.ContainsAnyExcept(0f)) { keep.Add(t); perSample[t / n]++; }
+        }
+        if (keep.Count == 0) return null;
+        var data = new float[keep.Count * tileLen];
+        for (int i = 0; i < keep.Count; i++) Array.Copy(inputs.PixelValues, keep[i] * tileLen, data, i * tileLen, tileLen);
+        if (inputs.PixelAttentionMask != null)
+        {
+            masks = new bool[keep.Count][];
+            for (int i = 0; i < keep.Count; i++) masks[i] = inputs.PixelAttentionMask.AsSpan(keep[i] * m * m, m * m).ToArray();
+        }
+        return Ops.FromArray(data, new Shape(keep.Count, 3, m, m), Device);
+    }
+
+    /// <summary>Decoder + lm_head over merged embeddings (B, L, Dt) → logits (B, L or 1, V).</summary>
+    public Tensor Decode(Tensor embeds, int batch, long[]? attentionMask, KvCache? cache, bool lastPositionOnly)
+    {
+        int l = embeds.Shape[1], past = cache?.Length ?? 0;
+        var positions = Ops.FromArray(Enumerable.Range(past, l).Select(i => (long)i).ToArray(), new Shape(l), Device);
+        Tensor? keyMask = null;
+        if (attentionMask != null)
+        {
+            if (attentionMask.Length != batch * (past + l))
+                throw new ModelInputException($"attention_mask has {attentionMask.Length} entries, expected {batch}×{past + l}");
+            keyMask = Ops.FromArray(attentionMask, new Shape(batch, past + l), Device);
+        }
+        var hidden = Text.Forward(embeds, positions, keyMask, cache);
+        if (lastPositionOnly) hidden = Ops.Narrow(hidden, 1, l - 1, 1);
+        return Text.LmHead.Forward(hidden);
+    }
+}
