@@ -5,7 +5,8 @@ public static class Program
 {
     private const string Usage =
         "usage: VlmTune.Bench gemm [--threads N] [--reps N]\n" +
-        "       VlmTune.Bench train-step [--seq N] [--steps N] [--threads N]";
+        "       VlmTune.Bench train-step [--seq N] [--steps N] [--threads N]\n" +
+        "       VlmTune.Bench image --image FILE [--reps N]";
 
     public static int Main(string[] args)
     {
@@ -19,6 +20,7 @@ public static class Program
             return args[0] switch
             {
                 "gemm" => GemmBenchmark.Run(GemmBenchmarkOptions.Parse(args.AsSpan(1))),
+                "image" => ImageBench.Run(StringArg(args, "--image"), Arg(args, "--reps", 21)),
                 "train-step" => TrainStepBench.Run(Arg(args, "--seq", 1024), Arg(args, "--steps", 5), Arg(args, "--threads", Environment.ProcessorCount)),
                 _ => UnknownVerb(args[0]),
             };
@@ -29,6 +31,12 @@ public static class Program
             Console.Error.WriteLine(Usage);
             return 2;
         }
+    }
+
+    private static string StringArg(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : throw new BenchUsageException($"{name} is required");
     }
 
     private static int Arg(string[] args, string name, int fallback)
