@@ -111,6 +111,39 @@ def check_positions_and_merge(cfg):
     _close(ref.merge_image_features(emb, ids, 9, feats), want, "merger vs idefics3 assignment", 0)
 
 
+def check_vision_layer_vs_torch_nn(cfg, weights):
+    """Layer 0 of the tiny vision tower (pre-LN, GELU-tanh, key mask) vs torch.nn.TransformerEncoderLayer."""
+    vc = cfg["vision_config"]
+    d = vc["hidden_size"]
+    W = {k: v.double() for k, v in weights.items()}
+    l = "model.vision_model.encoder.layers.0."
+    layer = torch.nn.TransformerEncoderLayer(d, vc["num_attention_heads"], vc["intermediate_size"], dropout=0.0,
+                                             activation=lambda t: F.gelu(t, approximate="tanh"),
+                                             layer_norm_eps=vc["layer_norm_eps"], batch_first=True, norm_first=True)
+    layer = layer.double().eval()
+    with torch.no_grad():
+        layer.self_attn.in_proj_weight.copy_(torch.cat([W[l + f"self_attn.{n}_proj.weight"] for n in "qkv"]))
+        layer.self_attn.in_proj_bias.copy_(torch.cat([W[l + f"self_attn.{n}_proj.bias"] for n in "qkv"]))
+        layer.self_attn.out_proj.weight.copy_(W[l + "self_attn.out_proj.weight"])
+        layer.self_attn.out_proj.bias.copy_(W[l + "self_attn.out_proj.bias"])
+        for mine, theirs in (("layer_norm1", layer.norm1), ("layer_norm2", layer.norm2),
+                             ("mlp.fc1", layer.linear1), ("mlp.fc2", layer.linear2)):
+            theirs.weight.copy_(W[l + mine + ".weight"])
+            theirs.bias.copy_(W[l + mine + ".bias"])
+    h = torch.randn(2, 16, d, generator=_g("vision layer"), dtype=torch.float64)
+    key_mask = torch.ones(2, 16, dtype=torch.bool)
+    key_mask[1, 5:] = False
+    for km in (None, key_mask):
+        x = ref.layer_norm(h, W[l + "layer_norm1.weight"], W[l + "layer_norm1.bias"], vc["layer_norm_eps"])
+        y = h + ref.vision_attention(x, *(W[f"{l}self_attn.{nm}_proj.{wb}"] for nm in ("q", "k", "v", "out") for wb in ("weight", "bias")),
+                                     heads=vc["num_attention_heads"], key_mask=km, mutations=frozenset())
+        x = ref.layer_norm(y, W[l + "layer_norm2.weight"], W[l + "layer_norm2.bias"], vc["layer_norm_eps"])
+        y = y + ref.linear(ref.gelu_tanh(ref.linear(x, W[l + "mlp.fc1.weight"], W[l + "mlp.fc1.bias"])), W[l + "mlp.fc2.weight"], W[l + "mlp.fc2.bias"])
+        with torch.no_grad():
+            want = layer(h, src_key_padding_mask=None if km is None else ~km)
+        _close(y, want, "vision layer vs nn.TransformerEncoderLayer" + ("" if km is None else " (key mask)"))
+
+
 def check_bf16():
     g = _g("bf16")
     x = (torch.randn(10000, generator=g, dtype=torch.float64) * 3).to(torch.float32)
@@ -125,4 +158,5 @@ def run_all(cfg, weights):
     check_pixel_shuffle()
     check_rope_and_attention()
     check_positions_and_merge(cfg)
+    check_vision_layer_vs_torch_nn(cfg, weights)
     check_bf16()

@@ -321,5 +321,7 @@ def greedy(W, cfg, input_ids, pixel_values, pixel_attention_mask, steps):
 
 
 if __name__ == "__main__":
+    import sys
+    sys.dont_write_bytecode = True     # keep tests/reference/model free of __pycache__
     import make_model_fixtures
     make_model_fixtures.main()
