@@ -189,6 +189,11 @@ def write_all(cfg, weights, tok):
                         "values": sensitivity},
     }
     dump_json(os.path.join(OUT, "manifest.json"), manifest)
+    with open(os.path.join(OUT, "README.md"), "w", encoding="utf-8") as f:
+        f.write("# Model parity fixtures\n\nEverything in this folder is written by `" + GENERATOR + "` (an independent\n"
+                "plain-PyTorch reference, not HF transformers); `tiny/tokenizer.json` is a copy of\n"
+                "`tests/fixtures/tokenizer/smolvlm-tiny/tokenizer.json`. Start with `manifest.json`; details, numerics and\n"
+                "caveats are in `tests/reference/model/README.md`. Do not edit by hand: re-run the generator.\n")
     total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(OUT) for f in fs)
     print(f"wrote {OUT}: {total} bytes", file=sys.stderr)
     for m, per_case in sensitivity.items():
