@@ -7,14 +7,11 @@ Deterministic: every weight tensor is drawn from its own generator seeded with c
 crc32(case name). Re-running gives byte-identical files. See README.md next to this file.
 """
 
-import json
 import os
-import shutil
 import sys
 import zlib
 
 import torch
-import torch.nn.functional as F
 
 import safetensors_io as st
 import smolvlm_reference as ref
