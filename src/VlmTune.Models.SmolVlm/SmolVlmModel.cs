@@ -31,6 +31,32 @@ public sealed class SmolVlmModel
         Text = new TextDecoder(model.Sub("text_model"), root, config.Text, config.LmHeadTied);
     }
 
+    /// <summary>
+    /// Every linear layer with its HF module path (e.g. "model.text_model.layers.0.self_attn.q_proj", "lm_head") and
+    /// the tower it belongs to — what adapter targeting (PEFT names, tower choice) works on.
+    /// </summary>
+    public IEnumerable<(string Path, Linear Layer, Tower Tower)> NamedLinears()
+    {
+        const string v = "model.vision_model.encoder.layers.";
+        for (int i = 0; i < Vision.Layers.Count; i++)
+        {
+            var l = Vision.Layers[i];
+            foreach (var (n, lin) in new[] { ("self_attn.q_proj", l.Q), ("self_attn.k_proj", l.K), ("self_attn.v_proj", l.V),
+                         ("self_attn.out_proj", l.Out), ("mlp.fc1", l.Fc1), ("mlp.fc2", l.Fc2) })
+                yield return ($"{v}{i}.{n}", lin, Tower.Vision);
+        }
+        yield return ("model.connector.modality_projection.proj", Connector, Tower.Connector);
+        const string t = "model.text_model.layers.";
+        for (int i = 0; i < Text.Layers.Count; i++)
+        {
+            var l = Text.Layers[i];
+            foreach (var (n, lin) in new[] { ("self_attn.q_proj", l.Q), ("self_attn.k_proj", l.K), ("self_attn.v_proj", l.V),
+                         ("self_attn.o_proj", l.O), ("mlp.gate_proj", l.Gate), ("mlp.up_proj", l.Up), ("mlp.down_proj", l.Down) })
+                yield return ($"{t}{i}.{n}", lin, Tower.Text);
+        }
+        yield return ("lm_head", Text.LmHead, Tower.LmHead);
+    }
+
     /// <summary>Loads config.json and the safetensors weights of a checkpoint directory.</summary>
     public static SmolVlmModel Load(string dir, Device device, out IReadOnlyList<string> unusedKeys)
     {
