@@ -38,7 +38,7 @@ internal static class FourBitKernels
             maxV = Vector256.MaxNative(maxV, abs);
             finite &= Vector256.LessThanOrEqual(abs, largest);   // false for NaN and ±inf
         }
-        if (finite != Vector256<float>.AllBitsSet) ThrowNonFinite(block, b, start);
+        if (finite.AsUInt32() != Vector256<uint>.AllBitsSet) ThrowNonFinite(block, b, start);
         float max = 0f;
         for (int l = 0; l < 8; l++) max = MathF.Max(max, maxV.GetElement(l));
 
