@@ -1,7 +1,7 @@
 namespace VlmTune.Quantization.Tests;
 
 /// <summary>Bit-exactness against the bitsandbytes reference path (fixtures from tests/reference/quant/make_fixtures.py).</summary>
-public class Quantizer4BitFixtureTests
+public class Quantizer4BitFixtureTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     public static TheoryData<string, bool> Cases()
     {
@@ -33,7 +33,9 @@ public class Quantizer4BitFixtureTests
         float expected = fx.NestedOffset;
         Assert.True(Math.Abs(BitConverter.SingleToInt32Bits(q.Offset) - BitConverter.SingleToInt32Bits(expected)) <= 1,
             $"offset {q.Offset:R} vs reference {expected:R}");
-        if (BitConverter.SingleToInt32Bits(q.Offset) == BitConverter.SingleToInt32Bits(expected))
+        bool sameOffset = BitConverter.SingleToInt32Bits(q.Offset) == BitConverter.SingleToInt32Bits(expected);
+        output.WriteLine($"{name}: offset {(sameOffset ? "bit-exact" : "1 ulp off")} ({q.Offset:R} vs {expected:R})");
+        if (sameOffset)
         {
             Assert.Equal(fx.Bytes("absmax_u8"), q.QuantizedAbsmax);
             AssertBits(fx.F32("nested_absmax"), q.NestedAbsmax!);
