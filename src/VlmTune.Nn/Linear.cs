@@ -1,4 +1,5 @@
 using VlmTune.Tensors;
+using VlmTune.Tensors.Quantization;
 
 namespace VlmTune.Nn;
 
@@ -9,19 +10,61 @@ public interface ILinearAdapter
     Tensor Forward(Linear layer, Tensor x, Tensor baseOutput);
 }
 
-/// <summary>y = x·Wᵀ + b with W (out, in) in f32 or bf16; an optional adapter hooks the output.</summary>
-public sealed class Linear(string name, Tensor weight, Tensor? bias)
+/// <summary>
+/// y = x·Wᵀ + b with W (out, in) in f32 or bf16, or a frozen 4-bit weight (<see cref="Quantized"/>, QLoRA);
+/// an optional adapter hooks the output.
+/// </summary>
+public sealed class Linear
 {
-    public string Name { get; } = name;
-    public Tensor Weight { get; set; } = weight;
-    public Tensor? Bias { get; set; } = bias;
+    Tensor? _weight;
+
+    public Linear(string name, Tensor weight, Tensor? bias)
+    {
+        Name = name;
+        _weight = weight;
+        Bias = bias;
+        InFeatures = weight.Shape[1];
+        OutFeatures = weight.Shape[0];
+    }
+
+    public string Name { get; }
+    public int InFeatures { get; }
+    public int OutFeatures { get; }
+    public Tensor? Bias { get; set; }
     public ILinearAdapter? Adapter { get; set; }
-    public int InFeatures => Weight.Shape[1];
-    public int OutFeatures => Weight.Shape[0];
+
+    /// <summary>The f32/bf16 weight (out, in). A quantised layer has none: use <see cref="DequantizedWeight"/>.</summary>
+    public Tensor Weight
+    {
+        get => _weight ?? throw new InvalidOperationException($"{Name} is quantised to 4 bits: it has no f32/bf16 weight (use DequantizedWeight())");
+        set
+        {
+            if (value.Shape != new Shape(OutFeatures, InFeatures)) throw new ShapeException($"{Name}: weight {value.Shape} is not ({OutFeatures},{InFeatures})");
+            _weight = value;
+            Quantized = null;
+        }
+    }
+
+    /// <summary>The frozen 4-bit weight when the layer is quantised, else null.</summary>
+    public Packed4BitWeight? Quantized { get; private set; }
+
+    public bool IsQuantized => Quantized != null;
+
+    /// <summary>Replaces the weight by its 4-bit form (the f32/bf16 tensor is released).</summary>
+    public void Quantize(Packed4BitWeight q)
+    {
+        if (q.OutFeatures != OutFeatures || q.InFeatures != InFeatures)
+            throw new ShapeException($"{Name}: 4-bit weight ({q.OutFeatures},{q.InFeatures}) is not ({OutFeatures},{InFeatures})");
+        Quantized = q;
+        _weight = null;
+    }
+
+    /// <summary>The weight as f32 (out, in): widened, or dequantised from 4 bits.</summary>
+    public Tensor DequantizedWeight() => Quantized != null ? Ops.Dequantize(Quantized) : Ops.ToDType(Weight, DType.F32);
 
     public Tensor Forward(Tensor x)
     {
-        var y = Ops.Linear(x, Weight, Bias);
+        var y = Quantized != null ? Ops.Linear4Bit(x, Quantized, Bias) : Ops.Linear(x, Weight, Bias);
         return Adapter == null ? y : Adapter.Forward(this, x, y);
     }
 }

@@ -57,6 +57,16 @@ public interface IBackend
     /// </summary>
     void MatMul(Tensor a, bool transA, Tensor b, bool transB, Tensor c, float alpha, bool accumulate);
 
+    /// <summary>
+    /// y (N, out) = x (N, in) · dequant(w)ᵀ (+ accumulate), dequantising <paramref name="w"/> a tile of rows at a time
+    /// inside the product (the whole weight is never widened at once).
+    /// </summary>
+    void MatMul4Bit(Tensor x, Quantization.Packed4BitWeight w, Tensor y, bool accumulate);
+    /// <summary>dx (N, in) = dy (N, out) · dequant(w) — the input gradient; a frozen 4-bit weight has no gradient.</summary>
+    void MatMul4BitInputGrad(Tensor dy, Quantization.Packed4BitWeight w, Tensor dx);
+    /// <summary>The whole weight dequantised into dst (out, in) f32 (for merges and DoRA norms, not for the forward).</summary>
+    void Dequantize4Bit(Quantization.Packed4BitWeight w, Tensor destination);
+
     // ---- indexing ----
     /// <summary>y[n,:] = w[ids[n],:] (ids i32/i64, w f32/bf16/f16).</summary>
     void Embedding(Tensor ids, Tensor weight, Tensor y);

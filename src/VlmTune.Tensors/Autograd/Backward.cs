@@ -186,6 +186,21 @@ public static class Backward
                     db = Ops.Reshape(Ops.SumTo(Ops.Reshape(g, rows, outF), new Shape(1, outF)), outF);
                 return x.Length > 2 ? [dx, dw, db] : [dx, dw];
             }
+            case Op.Linear4Bit:
+            {
+                var w = (Quantization.Packed4BitWeight)n.Attrs!;
+                int rows = (int)(x[0].Numel / w.InFeatures);
+                var gc = Ops.Contiguous(g);
+                Tensor? dx = null, db = null;
+                if (x[0].RequiresGrad)
+                {
+                    dx = Ops.Empty(x[0].Shape, DType.F32, g.Device);
+                    g.Backend.MatMul4BitInputGrad(Ops.As2(gc, rows, w.OutFeatures), w, Ops.As2(dx, rows, w.InFeatures));
+                }
+                if (x.Length > 1 && x[1].RequiresGrad)
+                    db = Ops.Reshape(Ops.SumTo(Ops.Reshape(gc, rows, w.OutFeatures), new Shape(1, w.OutFeatures)), w.OutFeatures);
+                return x.Length > 1 ? [dx, db] : [dx];
+            }
             case Op.Embedding:
             {
                 var dw = Ops.Zeros(x[0].Shape, DType.F32, g.Device);

@@ -13,7 +13,7 @@ public enum Op : byte
     // reductions
     Sum,
     // matmul
-    MatMul, Linear,
+    MatMul, Linear, Linear4Bit,
     // indexing
     Embedding, Gather,
     // fused tier

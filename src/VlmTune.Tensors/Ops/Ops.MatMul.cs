@@ -56,6 +56,38 @@ public static partial class Ops
         return Record(Op.Linear, y, b == null ? [xc, w] : [xc, w, b], [xc, w]);
     }
 
+    /// <summary>
+    /// Linear layer over a frozen 4-bit weight: y = x · dequant(w)ᵀ + b, x (..., in) → (..., out). The backward gives
+    /// dx (and db when the bias is trainable), never a weight gradient (QLoRA's frozen base; torchao LinearNF4's contract).
+    /// </summary>
+    public static Tensor Linear4Bit(Tensor x, Quantization.Packed4BitWeight w, Tensor? b = null)
+    {
+        RequireF32(x, "linear4bit", "x");
+        if (!ReferenceEquals(x.Device, w.Device)) throw new ShapeException($"linear4bit: x on {x.Device}, weight {w.Name} on {w.Device}");
+        if (x.Shape[-1] != w.InFeatures) throw new ShapeException($"linear4bit: x {x.Shape} does not match weight {w.Name} ({w.OutFeatures},{w.InFeatures})");
+        if (b != null && (b.Rank != 1 || b.Shape[0] != w.OutFeatures)) throw new ShapeException($"linear4bit: bias {b.Shape} does not match weight ({w.OutFeatures},{w.InFeatures})");
+        int rows = (int)(x.Numel / w.InFeatures);
+        var xc = Contiguous(x);
+        var outDims = x.Shape.ToArray();
+        outDims[^1] = w.OutFeatures;
+        var y = Empty(new Shape(outDims), DType.F32, x.Device);
+        if (b != null)
+        {
+            using (GradMode.NoGrad())
+                x.Backend.Copy(ExpandView(b, new Shape(rows, w.OutFeatures)), Reshape(y, rows, w.OutFeatures));
+        }
+        x.Backend.MatMul4Bit(As2(xc, rows, w.InFeatures), w, As2(y, rows, w.OutFeatures), accumulate: b != null);
+        return Record(Op.Linear4Bit, y, b == null ? [xc] : [xc, b], attrs: w);
+    }
+
+    /// <summary>The dequantised weight (out, in) f32 — for merging and DoRA, not for the forward pass.</summary>
+    public static Tensor Dequantize(Quantization.Packed4BitWeight w)
+    {
+        var t = Empty(new Shape(w.OutFeatures, w.InFeatures), DType.F32, w.Device);
+        w.Device.Backend.Dequantize4Bit(w, t);
+        return t;
+    }
+
     /// <summary>A rank-3 view (batch, rows, cols) of contiguous data; not recorded.</summary>
     internal static Tensor As3(Tensor t, int batch, int rows, int cols)
     {

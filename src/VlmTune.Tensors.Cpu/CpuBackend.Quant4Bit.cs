@@ -1,0 +1,78 @@
+using VlmTune.Tensors.Cpu.Kernels;
+using VlmTune.Tensors.Quantization;
+
+namespace VlmTune.Tensors.Cpu;
+
+// 4-bit weights: rows of W (out, in) are dequantised TileRows at a time into an f32 scratch tile and multiplied there,
+// so the full f32 weight never exists. Forward y[:, r0:r1] (+)= x · tileᵀ; input gradient dx += dy[:, r0:r1] · tile.
+// The per-element rule equals VlmTune.Quantization's reference: code[nibble] · scale[block], scale =
+// absmax[b] or nested_code[q[b]] · nested_absmax[b/256] + offset (f32, no fused multiply-add).
+public sealed unsafe partial class CpuBackend
+{
+    const int TileRows = 256;
+
+    public void MatMul4Bit(Tensor x, Packed4BitWeight w, Tensor y, bool accumulate)
+    {
+        var (n, inF) = x.Shape.Dims2();
+        int outF = w.OutFeatures;
+        var tile = new float[TileRows * inF];
+        fixed (float* tp = tile)
+        {
+            for (int r0 = 0; r0 < outF; r0 += TileRows)
+            {
+                int rows = Math.Min(TileRows, outF - r0);
+                DequantizeRows(w, r0, rows, tp);
+                Gemm.F32(false, true, n, rows, inF, 1f, F(x), inF, tp, inF, F(y) + r0, outF, accumulate, Threads);
+            }
+        }
+    }
+
+    public void MatMul4BitInputGrad(Tensor dy, Packed4BitWeight w, Tensor dx)
+    {
+        var (n, outF) = dy.Shape.Dims2();
+        int inF = w.InFeatures;
+        var tile = new float[TileRows * inF];
+        fixed (float* tp = tile)
+        {
+            for (int r0 = 0; r0 < outF; r0 += TileRows)
+            {
+                int rows = Math.Min(TileRows, outF - r0);
+                DequantizeRows(w, r0, rows, tp);
+                Gemm.F32(false, false, n, inF, rows, 1f, F(dy) + r0, outF, tp, inF, F(dx), inF, accumulate: r0 > 0, Threads);
+            }
+        }
+    }
+
+    public void Dequantize4Bit(Packed4BitWeight w, Tensor destination)
+    {
+        if (destination.Shape != new Shape(w.OutFeatures, w.InFeatures) || destination.DType != DType.F32)
+            throw new ShapeException($"dequantize: destination {destination.DType.Name()} {destination.Shape} for weight ({w.OutFeatures},{w.InFeatures})");
+        DequantizeRows(w, 0, w.OutFeatures, F(destination));
+    }
+
+    /// <summary>Rows [r0, r0 + rows) of the weight into dst (rows, in), parallel over chunks of elements.</summary>
+    void DequantizeRows(Packed4BitWeight w, int r0, int rows, float* dst)
+    {
+        long start = (long)r0 * w.InFeatures, count = (long)rows * w.InFeatures;
+        byte* packed = Base(w.Packed);
+        float* absmax = w.Absmax == null ? null : F(w.Absmax);
+        byte* qabs = w.QuantizedAbsmax == null ? null : Base(w.QuantizedAbsmax);
+        float* nested = w.NestedAbsmax == null ? null : F(w.NestedAbsmax);
+        float[] code = w.Code, nestedCode = w.NestedCode ?? [];
+        float offset = w.Offset;
+        int bs = w.Blocksize;
+        Par.For((int)((count + bs - 1) / bs), 64, Threads, (b0, b1) =>
+        {
+            long e0 = Math.Min(count, (long)b0 * bs), e1 = Math.Min(count, (long)b1 * bs);
+            for (long i = e0; i < e1; i++)
+            {
+                long e = start + i;
+                long block = e / bs;
+                float scale = absmax != null ? absmax[block] : nestedCode[qabs[block]] * nested[block / Packed4BitWeight.NestedBlocksize] + offset;
+                byte pair = packed[e >> 1];
+                int nib = (e & 1) == 0 ? pair >> 4 : pair & 0xF;
+                dst[i] = code[nib] * scale;
+            }
+        });
+    }
+}
