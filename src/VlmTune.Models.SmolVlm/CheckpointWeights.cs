@@ -1,6 +1,8 @@
 using VlmTune.Checkpoints.SafeTensors;
 using VlmTune.Checkpoints.SmolVlm;
 using VlmTune.Nn;
+using VlmTune.Quantization;
+using VlmTune.Tensors.Quantization;
 using VlmTune.Tensors;
 
 namespace VlmTune.Models.SmolVlm;
@@ -40,6 +42,31 @@ public sealed class CheckpointWeights : IWeightSource, IDisposable
         var t = Ops.FromBytes(_ckpt.GetBytes(stored), shape, dtype, Device);
         if (f32 || dtype == DType.F16) t = Ops.ToDType(t, DType.F32);
         return t;
+    }
+
+    /// <summary>A bitsandbytes 4-bit weight ("X.weight" + "X.weight.quant_state.bitsandbytes__nf4|fp4" and its state), or null.</summary>
+    public Packed4BitWeight? GetQuantized(string key, Shape shape)
+    {
+        if (!_byNormalKey.ContainsKey(key + ".quant_state.bitsandbytes__nf4") && !_byNormalKey.ContainsKey(key + ".quant_state.bitsandbytes__fp4"))
+            return null;
+        Quantized4Bit q;
+        try
+        {
+            q = Bnb4BitFormat.FromTensors(key, k =>
+            {
+                if (!_byNormalKey.TryGetValue(k, out var stored)) return null;
+                _used.Add(k);
+                var info = _ckpt.GetInfo(stored);
+                return (info.DTypeName, info.Shape, _ckpt.GetBytes(stored).ToArray());
+            });
+        }
+        catch (QuantizationFormatException e)
+        {
+            throw new ModelLoadException($"{_dir}: {e.Message}");
+        }
+        if (q.Shape.Length != 2 || q.Shape[0] != shape[0] || q.Shape[1] != shape[1])
+            throw new ModelLoadException($"{_dir}: 4-bit tensor '{key}' has shape ({string.Join(",", q.Shape)}), the config needs {shape}");
+        return FourBit.ToDevice(q, Device, key);
     }
 
     /// <summary>Checkpoint keys that no module asked for (reported, as HF does, not fatal).</summary>

@@ -13,4 +13,7 @@ public interface IWeightSource
     /// <summary>The tensor for <paramref name="key"/>. Matrices may stay in their stored dtype (f32/bf16);
     /// <paramref name="f32"/> asks for an f32 copy (norm weights, biases).</summary>
     Tensor Get(string key, Shape shape, bool f32);
+
+    /// <summary>The 4-bit form of <paramref name="key"/> when the source stores it quantised (bitsandbytes layout), else null.</summary>
+    Tensors.Quantization.Packed4BitWeight? GetQuantized(string key, Shape shape) => null;
 }

@@ -27,6 +27,16 @@ public sealed class Linear
         OutFeatures = weight.Shape[0];
     }
 
+    /// <summary>A layer whose weight is already 4-bit (a pre-quantised checkpoint).</summary>
+    public Linear(string name, Packed4BitWeight weight, Tensor? bias)
+    {
+        Name = name;
+        Quantized = weight;
+        Bias = bias;
+        InFeatures = weight.InFeatures;
+        OutFeatures = weight.OutFeatures;
+    }
+
     public string Name { get; }
     public int InFeatures { get; }
     public int OutFeatures { get; }

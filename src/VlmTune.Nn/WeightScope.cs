@@ -36,8 +36,9 @@ public sealed class WeightScope
     public Linear Linear(string name, int inFeatures, int outFeatures, bool bias)
     {
         var s = Sub(name);
-        return new Linear(_prefix + name, s.Get("weight", new Shape(outFeatures, inFeatures)),
-            bias ? s.Get("bias", new Shape(outFeatures), f32: true) : null);
+        var b = bias ? s.Get("bias", new Shape(outFeatures), f32: true) : null;
+        var q = Source.GetQuantized(s.Prefix + "weight", new Shape(outFeatures, inFeatures));
+        return q != null ? new Linear(_prefix + name, q, b) : new Linear(_prefix + name, s.Get("weight", new Shape(outFeatures, inFeatures)), b);
     }
 
     public LayerNorm LayerNorm(string name, int size, float eps)
