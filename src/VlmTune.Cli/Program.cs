@@ -12,10 +12,14 @@ public static class Program
         root.Subcommands.Add(SelfCheckCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(PreprocessCommand.Create());
+        root.Subcommands.Add(InitCommand.Create());
+        root.Subcommands.Add(ForwardCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
 
         // `inspect` groups read-only checks; each subcommand is one line here.
-        var inspect = new Command("inspect", "Inspect a dataset (or, later, a model) without training.");
+        var inspect = new Command("inspect", "Inspect a dataset or a model checkpoint without training.");
         inspect.Subcommands.Add(InspectDatasetCommand.Create());
+        inspect.Subcommands.Add(InspectModelCommand.Create());
         root.Subcommands.Add(inspect);
         return CliRunner.Invoke(root, args);
     }
