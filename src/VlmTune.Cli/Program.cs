@@ -15,6 +15,7 @@ public static class Program
         root.Subcommands.Add(InitCommand.Create());
         root.Subcommands.Add(ForwardCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(QuantizeCommand.Create());
 
         // `inspect` groups read-only checks; each subcommand is one line here.
         var inspect = new Command("inspect", "Inspect a dataset or a model checkpoint without training.");
