@@ -33,10 +33,37 @@ public static class InspectModelCommand
         var unexpected = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         long total = 0;
+        // bitsandbytes 4-bit weights: "X.weight" (u8 codes) + "X.weight.{absmax,quant_map,nested_*,quant_state.*}";
+        // the logical shape and type come from the quant_state JSON.
+        var quantized = new Dictionary<string, (long[] Shape, string Type)>(StringComparer.Ordinal);
+        foreach (string name in ckpt.Names)
+        {
+            int at = name.IndexOf(".quant_state.bitsandbytes__", StringComparison.Ordinal);
+            if (at < 0) continue;
+            using var state = System.Text.Json.JsonDocument.Parse(ckpt.GetBytes(name).ToArray());
+            var shape = state.RootElement.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+            quantized[SmolVlmWeightNames.NormalizeKey(name[..at])] = (shape, name[(at + ".quant_state.bitsandbytes__".Length)..]);
+        }
+        int stateTensors = 0;
         foreach (string name in ckpt.Names)
         {
             var info = ckpt.GetInfo(name);
             string key = SmolVlmWeightNames.NormalizeKey(name);
+            if (quantized.Keys.Any(q => key.StartsWith(q + ".", StringComparison.Ordinal))) { stateTensors++; continue; }
+            if (quantized.TryGetValue(key, out var q4))
+            {
+                long n = q4.Shape.Aggregate(1L, (a, d) => a * d);
+                var (qt, qp) = towers.GetValueOrDefault(TowerOf(key));
+                towers[TowerOf(key)] = (qt + 1, qp + n);
+                string label = $"4-bit {q4.Type}";
+                dtypes[label] = dtypes.GetValueOrDefault(label) + 1;
+                total += n;
+                if (!expected.TryGetValue(key, out var want)) unexpected.Add(name);
+                else if (!seen.Add(key)) unexpected.Add($"{name} (a second tensor for {key})");
+                else if (!want.SequenceEqual(q4.Shape))
+                    mismatched.Add($"{name}: 4-bit [{string.Join(", ", q4.Shape)}], the config needs [{string.Join(", ", want)}]");
+                continue;
+            }
             string tower = TowerOf(key);
             var (t, p) = towers.GetValueOrDefault(tower);
             towers[tower] = (t + 1, p + info.ElementCount);
@@ -60,7 +87,8 @@ public static class InspectModelCommand
             if (towers.TryGetValue(tower, out var c)) Console.WriteLine($"{tower}: {c.Params} parameters in {c.Tensors} tensors");
         Console.WriteLine($"dtypes: {string.Join(", ", dtypes.Select(d => $"{d.Key} ({d.Value})"))}");
         Console.WriteLine($"parameters: {total}");
-        Console.WriteLine($"tensors: {ckpt.Names.Count}");
+        Console.WriteLine($"tensors: {ckpt.Names.Count - stateTensors}");
+        if (stateTensors > 0) Console.WriteLine($"quantization state tensors: {stateTensors} ({quantized.Count} weights stored in 4 bits, bitsandbytes layout)");
         Report("shape mismatches", mismatched);
         Report("missing keys", missing);
         Report("unexpected keys", unexpected);
