@@ -36,5 +36,8 @@ public sealed record LoraSettings
         _ => t.ToString(),
     };
 
-    public static string TowerList(IEnumerable<Tower> towers) => string.Join(",", towers.Order().Select(TowerName));
+    /// <summary>Comma-separated tower names in flag order: text, vision, connector, lm_head.</summary>
+    public static string TowerList(IEnumerable<Tower> towers) => string.Join(",", towers.Distinct().OrderBy(FlagOrder).Select(TowerName));
+
+    static int FlagOrder(Tower t) => t switch { Tower.Text => 0, Tower.Vision => 1, Tower.Connector => 2, _ => 3 };
 }
