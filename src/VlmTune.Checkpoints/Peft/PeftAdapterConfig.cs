@@ -59,7 +59,7 @@ public sealed record PeftAdapterConfig
             ["layers_pattern"] = null,
             ["layers_to_transform"] = LayersToTransform?.Select(i => (object?)(long)i).ToList(),
             ["loftq_config"] = new PythonJson.SortedObject(),
-            ["lora_alpha"] = Math.Floor(LoraAlpha) == LoraAlpha && Math.Abs(LoraAlpha) < 1e15 ? (long)LoraAlpha : LoraAlpha,
+            ["lora_alpha"] = Math.Floor(LoraAlpha) == LoraAlpha && Math.Abs(LoraAlpha) < 1e15 ? (object)(long)LoraAlpha : LoraAlpha,
             ["lora_bias"] = false,
             ["lora_dropout"] = LoraDropout,
             ["megatron_config"] = null,
