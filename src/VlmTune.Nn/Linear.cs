@@ -60,6 +60,8 @@ public sealed class Linear
 
     public bool IsQuantized => Quantized != null;
 
+    public Device Device => Quantized?.Device ?? _weight!.Device;
+
     /// <summary>Replaces the weight by its 4-bit form (the f32/bf16 tensor is released).</summary>
     public void Quantize(Packed4BitWeight q)
     {

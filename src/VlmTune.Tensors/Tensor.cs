@@ -91,6 +91,15 @@ public sealed partial class Tensor
         return result;
     }
 
+    /// <summary>The raw little-endian bytes of the elements, row-major, in the tensor's dtype.</summary>
+    public byte[] ToBytes()
+    {
+        var c = Ops.Contiguous(this);
+        var result = new byte[checked((int)(c.Numel * DType.Size()))];
+        Backend.CopyToHost(c, result);
+        return result;
+    }
+
     /// <summary>f32 values of any float tensor (bf16/f16 widened), row-major.</summary>
     public float[] ToFloatArray() => (DType == DType.F32 ? this : Ops.ToDType(this, DType.F32)).ToArray<float>();
 

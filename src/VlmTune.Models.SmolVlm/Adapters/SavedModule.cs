@@ -11,7 +11,10 @@ public sealed class SavedModule
 {
     public string Path { get; }
     public Linear Layer { get; }
-    public Tensor OriginalWeight { get; }
+    /// <summary>The base weight that disabling restores (null when the base layer is 4-bit: see <see cref="OriginalQuantized"/>).</summary>
+    public Tensor? OriginalWeight { get; }
+    /// <summary>The base 4-bit weight under QLoRA; the trainable copy starts from its dequantised values.</summary>
+    public VlmTune.Tensors.Quantization.Packed4BitWeight? OriginalQuantized { get; }
     public Tensor? OriginalBias { get; }
     /// <summary>(out, in) f32 trainable copy.</summary>
     public Tensor Weight { get; }
@@ -22,19 +25,22 @@ public sealed class SavedModule
     {
         Path = path;
         Layer = layer;
-        OriginalWeight = layer.Weight;
+        OriginalQuantized = layer.Quantized;
+        OriginalWeight = layer.IsQuantized ? null : layer.Weight;
         OriginalBias = layer.Bias;
-        Weight = TrainableCopy(layer.Weight, path + ".weight");
+        Weight = TrainableCopy(layer.DequantizedWeight(), path + ".weight");
         Bias = layer.Bias == null ? null : TrainableCopy(layer.Bias, path + ".bias");
         Enabled = true;
     }
 
     public bool Enabled
     {
-        get => ReferenceEquals(Layer.Weight, Weight);
+        get => !Layer.IsQuantized && ReferenceEquals(Layer.Weight, Weight);
         set
         {
-            Layer.Weight = value ? Weight : OriginalWeight;
+            if (value) Layer.Weight = Weight;
+            else if (OriginalQuantized != null) Layer.Quantize(OriginalQuantized);
+            else Layer.Weight = OriginalWeight!;
             Layer.Bias = value ? Bias : OriginalBias;
         }
     }

@@ -49,7 +49,7 @@ public sealed class LoraAdapter : ILinearAdapter
         Dropout = dropout;
         _pathHash = LoraSeeds.HashPath(path);
         int r = options.Rank, inF = layer.InFeatures, outF = layer.OutFeatures;
-        var device = layer.Weight.Device;
+        var device = layer.Device;
         ulong seedA = LoraSeeds.For(seed, path, "lora_A");
         A = options.Init switch
         {
@@ -106,7 +106,7 @@ public sealed class LoraAdapter : ILinearAdapter
         using (GradMode.NoGrad()) norm = RowNorm(layer);
         var g = Ops.Div(Magnitude, norm);                                              // (out): grad reaches m only
         Tensor y0;                                                                     // (..., out), no bias
-        if (drop) y0 = Ops.Linear(xd, layer.Weight);
+        if (drop) y0 = layer.IsQuantized ? Ops.Linear4Bit(xd, layer.Quantized!) : Ops.Linear(xd, layer.Weight);
         else y0 = layer.Bias == null ? baseOutput : Ops.Sub(baseOutput, layer.Bias);
         var dora = Ops.Add(Ops.Mul(Ops.AddScalar(g, -1f), y0), Ops.Mul(g, Ops.Scale(lora, Scaling)));
         return Ops.Add(baseOutput, dora);
@@ -116,7 +116,7 @@ public sealed class LoraAdapter : ILinearAdapter
     public Tensor RowNorm(Linear layer)
     {
         using var _ = GradMode.NoGrad();
-        var w = Ops.ToDType(layer.Weight.Detach(), DType.F32);                          // (out, in)
+        var w = layer.DequantizedWeight().Detach();                                     // (out, in), f32 (dequantised under QLoRA)
         var delta = Ops.Scale(Ops.MatMul(B.Detach(), A.Detach()), Scaling);            // (out, in)
         return Ops.Sqrt(Ops.Sum(Ops.Square(Ops.Add(w, delta)), 1));
     }

@@ -1,0 +1,158 @@
+using System.Text.Json.Nodes;
+using VlmTune.Checkpoints.SafeTensors;
+using VlmTune.Checkpoints.SmolVlm;
+using VlmTune.Models.SmolVlm.Adapters;
+using VlmTune.Models.SmolVlm.Quantization;
+using VlmTune.Nn;
+using VlmTune.Tensors;
+using VlmTune.Tensors.Autograd;
+
+namespace VlmTune.Models.SmolVlm.Merge;
+
+/// <summary>
+/// Folds a PEFT adapter into its base and writes a standalone HF checkpoint (sharded safetensors + index when large,
+/// config, tokenizer, processor, chat template). LoRA: W' = W + s·B·A. DoRA: W' = m / ‖W + s·B·A‖_row ∘ (W + s·B·A)
+/// (PEFT's merge, the norm taken on the weight merged into). modules_to_save weights replace the base ones.
+/// Reports the drift between the merged checkpoint and base + adapter on seeded samples.
+/// </summary>
+public static class ModelMerger
+{
+    public static MergeDrift Merge(string baseDir, string adapterDir, string output, MergeOptions options, Device device, Action<string>? progress = null)
+    {
+        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !options.Force)
+            throw new IOException($"{output} exists and is not empty (use --force to replace it)");
+        var model = SmolVlmModel.Load(baseDir, device, out _);
+        var config = model.Config;
+        if (options.Onto == MergeBase.Dequantized) ModelQuantizer.QuantizeInPlace(model, options.TrainingQuantization);
+        var adapters = AdapterSet.Load(model, adapterDir);
+        progress?.Invoke($"merge: {adapters.Adapters.Count} adapted modules, {adapters.SavedModules.Count} saved modules, onto the {(options.Onto == MergeBase.Original ? "original" : "dequantized")} base");
+
+        var samples = DriftInputs(config, options.DriftSamples);
+        var unmerged = new List<float[]>();
+        using (GradMode.NoGrad())
+            foreach (var s in samples) unmerged.Add(model.Forward(s).ToArray<float>());
+
+        // Merged (f32) weight per adapted linear; every other tensor as the model holds it.
+        var merged = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var linears = model.NamedLinears().ToDictionary(l => l.Path + ".weight", l => l.Layer, StringComparer.Ordinal);
+        using (GradMode.NoGrad())
+        {
+            foreach (var a in adapters.Adapters)
+            {
+                var layer = linears[a.Path + ".weight"];
+                var w = Ops.Add(layer.DequantizedWeight(), a.DeltaWeight());
+                if (a.Magnitude != null)
+                    w = Ops.Mul(Ops.Div(Ops.Reshape(a.Magnitude, -1, 1), Ops.Sqrt(Ops.Sum(Ops.Square(w), 1, keepDim: true))), w);
+                merged[a.Path + ".weight"] = w;
+            }
+            foreach (var m in adapters.SavedModules)
+            {
+                merged[m.Path + ".weight"] = m.Weight.Detach();
+                if (m.Bias != null) merged[m.Path + ".bias"] = m.Bias.Detach();
+            }
+        }
+        var dtype = options.DType ?? StorageDType(config);
+        string tmp = output.TrimEnd('/') + $".tmp-{Environment.ProcessId}";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+        Directory.CreateDirectory(tmp);
+        try
+        {
+            var writer = new SafeTensorsWriter { Metadata = new() { ["format"] = "pt" } };
+            foreach (var (key, shape) in SmolVlmWeightNames.Enumerate(config))
+            {
+                Tensor t = merged.TryGetValue(key, out var mt) ? mt
+                    : linears.TryGetValue(key, out var lin) && lin.IsQuantized ? lin.DequantizedWeight()
+                    : model.Parameters[key];
+                if (!t.Shape.ToArray().Select(d => (long)d).SequenceEqual(shape))
+                    throw new InvalidOperationException($"merge: {key} has shape {t.Shape}, expected ({string.Join(",", shape)})");
+                var outT = Ops.ToDType(t, dtype);
+                writer.Add(key, dtype, shape, outT.ToBytes());
+            }
+            writer.Save(tmp);
+            var json = JsonNode.Parse(File.ReadAllText(Path.Combine(baseDir, "config.json")))!.AsObject();
+            json["torch_dtype"] = dtype == DType.BF16 ? "bfloat16" : dtype == DType.F16 ? "float16" : "float32";
+            json.Remove("quantization_config");
+            File.WriteAllText(Path.Combine(tmp, "config.json"), json.ToJsonString(new() { WriteIndented = true }) + "\n");
+            CopyAuxiliaryFiles(baseDir, adapterDir, tmp);
+            if (options.QuantizeOutput is { } q)
+            {
+                string qtmp = tmp + "-q";
+                ModelQuantizer.WriteCheckpoint(tmp, qtmp, q, force: true, progress);
+                Directory.Delete(tmp, true);
+                Directory.Move(qtmp, tmp);
+            }
+            if (Directory.Exists(output)) Directory.Delete(output, true);
+            Directory.Move(tmp, output);
+        }
+        catch
+        {
+            if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+            throw;
+        }
+
+        var reloaded = SmolVlmModel.Load(output, device, out _);
+        double max = 0, sum = 0;
+        long count = 0;
+        using (GradMode.NoGrad())
+        {
+            for (int i = 0; i < samples.Count; i++)
+            {
+                var b = reloaded.Forward(samples[i]).ToArray<float>();
+                for (int j = 0; j < b.Length; j++)
+                {
+                    double d = Math.Abs(b[j] - unmerged[i][j]);
+                    max = Math.Max(max, d);
+                    sum += d;
+                }
+                count += b.Length;
+            }
+        }
+        return new MergeDrift(max, count == 0 ? 0 : sum / count, samples.Count, count);
+    }
+
+    static DType StorageDType(SmolVlmConfig config) => config.TorchDtype switch
+    {
+        "bfloat16" => DType.BF16,
+        "float16" => DType.F16,
+        _ => DType.F32,
+    };
+
+    /// <summary>Tokenizer, processor and chat-template files: the adapter's copies (those used in training) win over the base's.</summary>
+    static void CopyAuxiliaryFiles(string baseDir, string adapterDir, string output)
+    {
+        string[] names = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.json", "chat_template.jinja",
+            "preprocessor_config.json", "processor_config.json", "generation_config.json"];
+        foreach (var n in names)
+        {
+            string fromAdapter = Path.Combine(adapterDir, n), fromBase = Path.Combine(baseDir, n);
+            string? src = File.Exists(fromAdapter) ? fromAdapter : File.Exists(fromBase) ? fromBase : null;
+            if (src != null) File.Copy(src, Path.Combine(output, n), overwrite: true);
+        }
+    }
+
+    /// <summary>Seeded drift samples: one text-only sequence and sequences with one tile of random pixels.</summary>
+    static List<SmolVlmInputs> DriftInputs(SmolVlmConfig config, int n)
+    {
+        var rng = new Random(1234);
+        int vocab = config.Text.VocabSize, size = config.Vision.ImageSize, seq = config.ImageSeqLen;
+        var list = new List<SmolVlmInputs>();
+        for (int i = 0; i < n; i++)
+        {
+            var ids = new List<long>();
+            for (int t = 0; t < 12; t++) ids.Add(NextText(rng, vocab, config.ImageTokenId));
+            bool image = i > 0;
+            if (image) for (int t = 0; t < seq; t++) ids.Add(config.ImageTokenId);
+            for (int t = 0; t < 6; t++) ids.Add(NextText(rng, vocab, config.ImageTokenId));
+            var pixels = image ? Enumerable.Range(0, 3 * size * size).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray() : null;
+            list.Add(new SmolVlmInputs { InputIds = ids.ToArray(), Batch = 1, PixelValues = pixels, TilesPerSample = image ? 1 : 0, TileSize = size });
+        }
+        return list;
+    }
+
+    static long NextText(Random rng, int vocab, int imageToken)
+    {
+        long id;
+        do id = rng.Next(0, vocab); while (id == imageToken);
+        return id;
+    }
+}
