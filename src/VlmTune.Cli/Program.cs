@@ -16,6 +16,7 @@ public static class Program
         root.Subcommands.Add(ForwardCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(QuantizeCommand.Create());
+        root.Subcommands.Add(MergeCommand.Create());
 
         // `inspect` groups read-only checks; each subcommand is one line here.
         var inspect = new Command("inspect", "Inspect a dataset or a model checkpoint without training.");

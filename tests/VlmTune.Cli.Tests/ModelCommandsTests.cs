@@ -161,9 +161,9 @@ public sealed class ModelCommandsTests : IDisposable
     }
 
     [Fact]
-    public void Generate_refuses_adapters_and_bad_flags()
+    public void Generate_refuses_bad_flags()
     {
-        AssertCleanFailure(Run("generate", "--model", _model, "--adapter", _tmp, "--prompt", "hi"), "adapters arrive with the LoRA issue");
+        AssertCleanFailure(Run("generate", "--model", _model, "--input-ids", "1", "--adapter", _tmp), "not a PEFT adapter folder");
         AssertCleanFailure(Run("generate", "--model", _model, "--prompt", "hi", "--input-ids", "1"), "exactly one of --prompt and --input-ids");
         AssertCleanFailure(Run("generate", "--model", _model, "--input-ids", "1,x"), "--input-ids: item 2");
         AssertCleanFailure(Run("generate", "--model", _model, "--prompt", "hi", "--image", Path.Combine(_tmp, "none.png")), "image not found");

@@ -20,7 +20,7 @@ public static class GenerateCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model checkpoint folder (weights, tokenizer, chat template, processor).", Required = true };
-        var adapter = new Option<string?>("--adapter") { Description = "LoRA adapter folder (not supported yet)." };
+        var adapter = new Option<string?>("--adapter") { Description = "LoRA adapter folder (PEFT format: adapter_config.json + adapter_model.safetensors); its chat template and processor files are used when present." };
         var image = new Option<string?>("--image") { Description = "An image (PNG or JPEG) placed before the prompt text." };
         var prompt = new Option<string?>("--prompt") { Description = "The user's text." };
         var inputIds = new Option<string?>("--input-ids") { Description = "Raw prompt token ids (\"1,2,3\"), instead of --prompt; no image." };
@@ -37,7 +37,8 @@ public static class GenerateCommand
 
     static int Run(string modelDir, string? adapter, string? imagePath, string? prompt, string? inputIds, GenerationOptions options)
     {
-        if (adapter != null) throw new UserErrorException("--adapter: adapters arrive with the LoRA issue; generate runs the base model only for now");
+        if (adapter != null && !File.Exists(Path.Combine(adapter, "adapter_config.json")))
+            throw new UserErrorException($"{adapter}: no adapter_config.json (not a PEFT adapter folder)");
         if ((prompt is null) == (inputIds is null)) throw new UserErrorException("give exactly one of --prompt and --input-ids");
         if (imagePath != null && prompt is null) throw new UserErrorException("--image needs --prompt (the chat template places it)");
         if (options.MaxNewTokens < 1) throw new UserErrorException($"--max-new-tokens must be at least 1, got {options.MaxNewTokens}");
@@ -47,6 +48,11 @@ public static class GenerateCommand
 
         var processor = SmolVlmProcessor.FromDirectory(modelDir);
         var net = SmolVlmModel.Load(modelDir, CpuBackend.Device, out _);
+        if (adapter != null)
+        {
+            var set = VlmTune.Models.SmolVlm.Adapters.AdapterSet.Load(net, adapter);
+            Console.Error.WriteLine($"adapter: {set.Adapters.Count} LoRA modules, {set.SavedModules.Count} saved modules from {adapter}");
+        }
         var inputs = prompt is null ? FromIds(inputIds!, net.Config.Text.VocabSize) : FromPrompt(processor, prompt, imagePath);
 
         var clock = Stopwatch.StartNew();
