@@ -3,13 +3,6 @@ using VlmTune.Tensors.Quantization;
 
 namespace VlmTune.Nn;
 
-/// <summary>Something that adds to a linear layer's output given its input (LoRA, DoRA ...).</summary>
-public interface ILinearAdapter
-{
-    /// <summary>Returns the adapted output from the layer input x (..., in) and the base output (..., out).</summary>
-    Tensor Forward(Linear layer, Tensor x, Tensor baseOutput);
-}
-
 /// <summary>
 /// y = x·Wᵀ + b with W (out, in) in f32 or bf16, or a frozen 4-bit weight (<see cref="Quantized"/>, QLoRA);
 /// an optional adapter hooks the output.
@@ -81,17 +74,3 @@ public sealed class Linear
     }
 }
 
-/// <summary>LayerNorm over the last axis with f32 weight and bias.</summary>
-public sealed class LayerNorm(Tensor weight, Tensor bias, float eps)
-{
-    public Tensor Weight { get; } = weight;
-    public Tensor Bias { get; } = bias;
-    public Tensor Forward(Tensor x) => Ops.LayerNorm(x, Weight, Bias, eps);
-}
-
-/// <summary>RMSNorm over the last axis (HF Llama semantics).</summary>
-public sealed class RmsNorm(Tensor weight, float eps)
-{
-    public Tensor Weight { get; } = weight;
-    public Tensor Forward(Tensor x) => Ops.RmsNorm(x, Weight, eps);
-}

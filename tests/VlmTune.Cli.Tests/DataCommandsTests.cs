@@ -17,22 +17,9 @@ public sealed class DataCommandsTests : IDisposable
         try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { }
     }
 
-    static string FindFixtures()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "VlmTune.sln"))) dir = dir.Parent;
-        return Path.Combine(dir?.FullName ?? throw new InvalidOperationException("VlmTune.sln not found"), "tests", "fixtures", "data");
-    }
+    static string FindFixtures() => Path.Combine(CliHarness.RepoRoot(), "tests", "fixtures", "data");
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try { return (Program.Main(args), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);
 
     [Fact]
     public void Tokenize_round_trips()
