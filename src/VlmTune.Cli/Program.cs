@@ -22,6 +22,7 @@ public static class Program
         var inspect = new Command("inspect", "Inspect a dataset or a model checkpoint without training.");
         inspect.Subcommands.Add(InspectDatasetCommand.Create());
         inspect.Subcommands.Add(InspectModelCommand.Create());
+        inspect.Subcommands.Add(InspectLoraCommand.Create());
         root.Subcommands.Add(inspect);
         return CliRunner.Invoke(root, args);
     }
