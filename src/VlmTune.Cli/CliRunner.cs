@@ -22,8 +22,24 @@ public static class CliRunner
         }
     }
 
-    static string Describe(Exception e) =>
-        e is AggregateException { InnerExceptions.Count: 1 } a ? Describe(a.InnerExceptions[0]) : e.Message;
+    static string Describe(Exception e)
+    {
+        if (e is AggregateException a)
+        {
+            var inner = a.Flatten().InnerExceptions;
+            var first = Describe(inner[0]);
+            int others = inner.Skip(1).Select(Describe).Count(m => m != first);
+            return others == 0 ? first : $"{first} (and {others} more)";
+        }
+        // Argument exceptions carry .NET's "(Parameter 'x')" and "Actual value was" decorations: keep the sentence.
+        if (e is ArgumentException arg)
+        {
+            var message = arg.Message.Split('\n')[0];
+            int at = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+            return at >= 0 ? message[..at] : message;
+        }
+        return e.Message;
+    }
 }
 
 /// <summary>An error caused by the user's input (a file, a flag, a record); its message is shown as is.</summary>

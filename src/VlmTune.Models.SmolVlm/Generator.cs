@@ -25,6 +25,9 @@ public static class Generator
     public static (long[] Tokens, List<float[]> StepLogits) Generate(SmolVlmModel model, SmolVlmInputs prompt, GenerationOptions options)
     {
         if (prompt.Batch != 1) throw new ModelInputException($"generation takes one sequence, got a batch of {prompt.Batch}");
+        if (prompt.AttentionMask != null && prompt.AttentionMask.Any(m => m == 0))
+            throw new ModelInputException("generation takes an unpadded prompt (its attention mask has zeros)");
+        prompt = prompt with { AttentionMask = null };
         using var _ = GradMode.NoGrad();
         var tokens = new List<long>();
         var logitsPerStep = new List<float[]>();

@@ -96,6 +96,7 @@ public sealed class SmolVlmModel
             return text;
         }
         int n = tiles.Shape[0], seq = Config.ImageSeqLen;
+        CheckImageTokens(inputs, perSample, seq);
         var positions = VisionPositions.Compute(tileMasks, n, Config.Vision.ImageSize, Config.Vision.PatchSize);
         Tensor? posIds = null, keyMask = null;
         if (positions is var (pid, pmask))
@@ -105,7 +106,6 @@ public sealed class SmolVlmModel
             keyMask = Ops.FromArray(pmask, new Shape(n, s), Device);
         }
         var features = ImageFeatures(tiles, posIds, keyMask);                              // (n, S', Dt)
-        CheckImageTokens(inputs, perSample, seq);
         // Merge: row p of the output takes text row p, or image row k for the k-th <image> token (in batch order).
         var source = new long[b * l];
         long next = b * l;
@@ -146,7 +146,14 @@ public sealed class SmolVlmModel
             var tile = new ReadOnlySpan<float>(inputs.PixelValues, t * tileLen, tileLen);
             if (tile.ContainsAnyExcept(0f)) { keep.Add(t); perSample[t / n]++; }
         }
-        if (keep.Count == 0) return null;
+        if (keep.Count == 0)
+        {
+            // HF keeps the first image when every one is padding (real_images_inds[0] = True); do the same when the
+            // text asks for image features, else there are no images.
+            if (!inputs.InputIds.Contains(Config.ImageTokenId)) return null;
+            keep.Add(0);
+            perSample[0]++;
+        }
         var data = new float[keep.Count * tileLen];
         for (int i = 0; i < keep.Count; i++) Array.Copy(inputs.PixelValues, keep[i] * tileLen, data, i * tileLen, tileLen);
         if (inputs.PixelAttentionMask != null)

@@ -14,6 +14,14 @@ public sealed class ParameterSet
         _order.Add(key);
     }
 
+    /// <summary>Forgets a tensor (e.g. a weight replaced by its 4-bit form, so the original can be freed).</summary>
+    public bool Remove(string key)
+    {
+        if (!_byKey.Remove(key)) return false;
+        _order.Remove(key);
+        return true;
+    }
+
     public IEnumerable<(string Key, Tensor Tensor)> All => _order.Select(k => (k, _byKey[k]));
     public Tensor this[string key] => _byKey.TryGetValue(key, out var t) ? t : throw new KeyNotFoundException($"no parameter '{key}'");
     public bool TryGet(string key, out Tensor tensor) => _byKey.TryGetValue(key, out tensor!);

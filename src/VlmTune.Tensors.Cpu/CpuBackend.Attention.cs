@@ -13,6 +13,7 @@ public sealed unsafe partial class CpuBackend
 
     public void Attention(Tensor q, Tensor k, Tensor v, Tensor? keyMask, AttentionParams p, Tensor o, Tensor lse)
     {
+        using var keep = Hold(q, k, v, keyMask, o, lse);
         var (b, h, t, d) = q.Shape.Dims4();
         var (_, hkv, s, _) = k.Shape.Dims4();
         int g = h / hkv, qBlocks = (t + BQ - 1) / BQ;
@@ -87,6 +88,7 @@ public sealed unsafe partial class CpuBackend
     public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? keyMask, AttentionParams p, Tensor o, Tensor lse,
         Tensor dO, Tensor dq, Tensor dk, Tensor dv)
     {
+        using var keep = Hold(q, k, v, keyMask, o, lse, dO, dq, dk, dv);
         var (b, h, t, d) = q.Shape.Dims4();
         var (_, hkv, s, _) = k.Shape.Dims4();
         int g = h / hkv;

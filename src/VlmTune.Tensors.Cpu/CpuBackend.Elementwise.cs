@@ -11,6 +11,7 @@ public sealed unsafe partial class CpuBackend
 
     public void Unary(UnaryOp op, Tensor x, Tensor y, float scalar = 0f)
     {
+        using var keep = Hold(x, y);
         float* xp = F(x), yp = F(y);
         Par.For((int)x.Numel, 4096, Threads, (s, e) =>
         {
@@ -52,6 +53,7 @@ public sealed unsafe partial class CpuBackend
 
     public void UnaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float scalar = 0f)
     {
+        using var keep = Hold(x, y, dy, dx);
         float* xp = F(x), yp = F(y), gp = F(dy), dp = F(dx);
         Par.For((int)x.Numel, 4096, Threads, (s, e) =>
         {
@@ -94,6 +96,7 @@ public sealed unsafe partial class CpuBackend
 
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y)
     {
+        using var keep = Hold(a, b, y);
         Contig(y, "binary output");
         int rank = y.Rank;
         if (a.IsContiguous && b.IsContiguous || rank == 0)

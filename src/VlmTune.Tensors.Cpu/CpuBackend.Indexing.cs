@@ -5,6 +5,7 @@ public sealed unsafe partial class CpuBackend
 {
     public void Embedding(Tensor ids, Tensor weight, Tensor y)
     {
+        using var keep = Hold(ids, weight, y);
         var (v, c) = weight.Shape.Dims2();
         long n = ids.Numel;
         Par.For((int)n, 16, Threads, (s, e) =>
@@ -20,6 +21,7 @@ public sealed unsafe partial class CpuBackend
 
     public void EmbeddingBackward(Tensor ids, Tensor dy, Tensor dw)
     {
+        using var keep = Hold(ids, dy, dw);
         var (v, c) = dw.Shape.Dims2();
         float* g = F(dy), d = F(dw);
         for (long r = 0; r < ids.Numel; r++)

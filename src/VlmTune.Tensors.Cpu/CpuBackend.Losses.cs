@@ -8,6 +8,7 @@ public sealed unsafe partial class CpuBackend
 {
     public void LabelLogProbs(Tensor logits, Tensor labels, int ignoreIndex, Tensor logp, Tensor lse)
     {
+        using var keep = Hold(logits, labels, logp, lse);
         var (n, v) = logits.Shape.Dims2();
         float* lp = F(logits), op = F(logp), sp = F(lse);
         Par.For(n, 2, Threads, (s, e) =>
@@ -42,6 +43,7 @@ public sealed unsafe partial class CpuBackend
 
     public void LabelLogProbsBackward(Tensor logits, Tensor labels, int ignoreIndex, Tensor lse, Tensor dlogp, Tensor dlogits)
     {
+        using var keep = Hold(logits, labels, lse, dlogp, dlogits);
         var (n, v) = logits.Shape.Dims2();
         float* lp = F(logits), sp = F(lse), gp = F(dlogp), dp = F(dlogits);
         Par.For(n, 2, Threads, (s, e) =>

@@ -8,6 +8,7 @@ public sealed unsafe partial class CpuBackend
 {
     public void MatMul(Tensor a, bool transA, Tensor b, bool transB, Tensor c, float alpha, bool accumulate)
     {
+        using var keep = Hold(a, b, c);
         Contig(a, "matmul a");
         Contig(b, "matmul b");
         Contig(c, "matmul c");

@@ -9,6 +9,7 @@ public sealed unsafe partial class CpuBackend
 {
     public void LayerNorm(Tensor x, Tensor weight, Tensor? bias, float eps, Tensor y, Tensor mean, Tensor rstd)
     {
+        using var keep = Hold(x, weight, bias, y, mean, rstd);
         var (n, c) = x.Shape.Dims2();
         float* xp = F(x), yp = F(y), mp = F(mean), rp = F(rstd), wp = F(weight), bp = bias == null ? null : F(bias);
         Par.For(n, 8, Threads, (s, e) =>
@@ -30,6 +31,7 @@ public sealed unsafe partial class CpuBackend
 
     public void LayerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor? dw, Tensor? db)
     {
+        using var keep = Hold(x, weight, mean, rstd, dy, dx, dw, db);
         var (n, c) = x.Shape.Dims2();
         float* xp = F(x), wp = F(weight), mp = F(mean), rp = F(rstd), gp = F(dy), dp = F(dx);
         float* dwp = dw == null ? null : F(dw), dbp = db == null ? null : F(db);
@@ -68,6 +70,7 @@ public sealed unsafe partial class CpuBackend
 
     public void RmsNorm(Tensor x, Tensor weight, float eps, Tensor y, Tensor rstd)
     {
+        using var keep = Hold(x, weight, y, rstd);
         var (n, c) = x.Shape.Dims2();
         float* xp = F(x), yp = F(y), rp = F(rstd), wp = F(weight);
         Par.For(n, 8, Threads, (s, e) =>
@@ -86,6 +89,7 @@ public sealed unsafe partial class CpuBackend
 
     public void RmsNormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor dy, Tensor dx, Tensor? dw)
     {
+        using var keep = Hold(x, weight, rstd, dy, dx, dw);
         var (n, c) = x.Shape.Dims2();
         float* xp = F(x), wp = F(weight), rp = F(rstd), gp = F(dy), dp = F(dx);
         float* dwp = dw == null ? null : F(dw);
@@ -112,6 +116,7 @@ public sealed unsafe partial class CpuBackend
 
     public void Softmax(Tensor x, Tensor y, bool log)
     {
+        using var keep = Hold(x, y);
         var (n, c) = x.Shape.Dims2();
         float* xp = F(x), yp = F(y);
         Par.For(n, 4, Threads, (s, e) =>
@@ -152,6 +157,7 @@ public sealed unsafe partial class CpuBackend
 
     public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, bool log)
     {
+        using var keep = Hold(y, dy, dx);
         var (n, c) = y.Shape.Dims2();
         float* yp = F(y), gp = F(dy), dp = F(dx);
         Par.For(n, 4, Threads, (s, e) =>

@@ -5,6 +5,7 @@ public sealed unsafe partial class CpuBackend
 {
     public void AdamW(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep st)
     {
+        using var keep = Hold(param, grad, m, v);
         float* p = F(param), g = F(grad), mp = F(m), vp = F(v);
         double bc1 = 1 - Math.Pow(st.Beta1, st.Step), bc2 = 1 - Math.Pow(st.Beta2, st.Step);
         float stepSize = (float)(st.Lr / bc1), bc2Sqrt = (float)Math.Sqrt(bc2);
@@ -24,6 +25,7 @@ public sealed unsafe partial class CpuBackend
 
     public void SumSquares(Tensor x, Tensor acc)
     {
+        using var keep = Hold(x, acc);
         float* p = F(x);
         double s = 0;
         for (long i = 0; i < x.Numel; i++) s += (double)p[i] * p[i];
@@ -32,6 +34,7 @@ public sealed unsafe partial class CpuBackend
 
     public void ClipScale(Tensor x, Tensor sumSquares, float maxNorm)
     {
+        using var keep = Hold(x, sumSquares);
         float coef = maxNorm / (MathF.Sqrt(*F(sumSquares)) + 1e-6f);
         if (coef >= 1f) return;
         System.Numerics.Tensors.TensorPrimitives.Multiply(S(x), coef, S(x));

@@ -13,6 +13,7 @@ public sealed unsafe partial class CpuBackend
 
     public void MatMul4Bit(Tensor x, Packed4BitWeight w, Tensor y, bool accumulate)
     {
+        using var keep = Hold(x, w, y);
         var (n, inF) = x.Shape.Dims2();
         int outF = w.OutFeatures;
         var tile = new float[TileRows * inF];
@@ -29,6 +30,7 @@ public sealed unsafe partial class CpuBackend
 
     public void MatMul4BitInputGrad(Tensor dy, Packed4BitWeight w, Tensor dx)
     {
+        using var keep = Hold(dy, w, dx);
         var (n, outF) = dy.Shape.Dims2();
         int inF = w.InFeatures;
         var tile = new float[TileRows * inF];
@@ -45,6 +47,7 @@ public sealed unsafe partial class CpuBackend
 
     public void Dequantize4Bit(Packed4BitWeight w, Tensor destination)
     {
+        using var keep = Hold(w, destination);
         if (destination.Shape != new Shape(w.OutFeatures, w.InFeatures) || destination.DType != DType.F32)
             throw new ShapeException($"dequantize: destination {destination.DType.Name()} {destination.Shape} for weight ({w.OutFeatures},{w.InFeatures})");
         DequantizeRows(w, 0, w.OutFeatures, F(destination));

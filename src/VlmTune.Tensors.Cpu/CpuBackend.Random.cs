@@ -5,6 +5,7 @@ public sealed unsafe partial class CpuBackend
 {
     public void RandomUniform(Tensor destination, ulong seed, ulong offset, float low, float high)
     {
+        using var keep = Hold(destination);
         float* p = F(destination);
         Par.For((int)destination.Numel, 4096, Threads, (s, e) =>
         {
@@ -14,6 +15,7 @@ public sealed unsafe partial class CpuBackend
 
     public void RandomNormal(Tensor destination, ulong seed, ulong offset, float mean, float std)
     {
+        using var keep = Hold(destination);
         float* p = F(destination);
         Par.For((int)destination.Numel, 4096, Threads, (s, e) =>
         {
@@ -23,6 +25,7 @@ public sealed unsafe partial class CpuBackend
 
     public void Dropout(Tensor x, float p, ulong seed, ulong offset, Tensor y)
     {
+        using var keep = Hold(x, y);
         float* xp = F(x), yp = F(y);
         float scale = 1f / (1f - p);
         Par.For((int)x.Numel, 4096, Threads, (s, e) =>

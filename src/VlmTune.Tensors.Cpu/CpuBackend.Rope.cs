@@ -6,6 +6,7 @@ public sealed unsafe partial class CpuBackend
 {
     public void Rope(Tensor x, Tensor positions, float theta, Tensor y, bool inverse)
     {
+        using var keep = Hold(x, positions, y);
         var (b, h, t, d) = x.Shape.Dims4();
         int half = d / 2;
         var invFreq = new float[half];

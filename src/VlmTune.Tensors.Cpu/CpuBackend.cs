@@ -45,18 +45,21 @@ public sealed unsafe partial class CpuBackend : IBackend
 
     public void CopyFromHost(ReadOnlySpan<byte> source, Tensor destination)
     {
+        using var keep = Hold(destination);
         Contig(destination, "copy destination");
         source.CopyTo(new Span<byte>(Base(destination), checked((int)(destination.Numel * destination.DType.Size()))));
     }
 
     public void CopyToHost(Tensor source, Span<byte> destination)
     {
+        using var keep = Hold(source);
         Contig(source, "copy source");
         new ReadOnlySpan<byte>(Base(source), checked((int)(source.Numel * source.DType.Size()))).CopyTo(destination);
     }
 
     public void Fill(Tensor destination, float value)
     {
+        using var keep = Hold(destination);
         Contig(destination, "fill destination");
         if (destination.DType != DType.F32) throw new ShapeException($"fill: f32 only, got {destination.DType.Name()}");
         S(destination).Fill(value);
@@ -64,6 +67,7 @@ public sealed unsafe partial class CpuBackend : IBackend
 
     public void Copy(Tensor source, Tensor destination)
     {
+        using var keep = Hold(source, destination);
         if (source.Shape != destination.Shape) throw new ShapeException($"copy: {source.Shape} into {destination.Shape}");
         if (source.Numel == 0) return;
         int rank = source.Rank;
@@ -78,8 +82,7 @@ public sealed unsafe partial class CpuBackend : IBackend
         long ss = source.Strides[rank - 1], ds = destination.Strides[rank - 1];
         Par.For((int)outer, Math.Max(1, 16384 / Math.Max(1, inner)), Threads, (start, end) =>
         {
-            var idx = new int[rank];
-            for (int o = start; o < end; o++)
+                for (int o = start; o < end; o++)
             {
                 long rem = o, so = source.Offset, dOff = destination.Offset;
                 for (int a = rank - 2; a >= 0; a--)
@@ -173,6 +176,7 @@ public sealed unsafe partial class CpuBackend : IBackend
 
     public void Sum(Tensor x, bool[] reduce, Tensor y)
     {
+        using var keep = Hold(x, y);
         Contig(x, "sum input");
         int rank = x.Rank;
         var ys = y.Shape.ContiguousStrides();
@@ -210,6 +214,7 @@ public sealed unsafe partial class CpuBackend : IBackend
 
     public void MaxLastAxis(Tensor x, Tensor y)
     {
+        using var keep = Hold(x, y);
         int c = x.Shape[-1];
         int rows = (int)(x.Numel / c);
         float* xp = F(x), yp = F(y);
@@ -218,8 +223,24 @@ public sealed unsafe partial class CpuBackend : IBackend
 
     public void CountValid(Tensor labels, int ignoreIndex, Tensor count)
     {
+        using var keep = Hold(labels, count);
         long n = 0;
         for (long i = 0; i < labels.Numel; i++) if (Index(labels, i) != ignoreIndex) n++;
         *F(count) = n;
+    }
+}
+
+public sealed unsafe partial class CpuBackend
+{
+    /// <summary>
+    /// Keeps the given tensors (and so their pinned storage) reachable until the end of a kernel: kernels work on raw
+    /// pointers, and a temporary argument (e.g. a fresh contiguous copy) would otherwise be collectable right after its
+    /// pointer was taken. SAFETY: every method taking tensors opens one of these first.
+    /// </summary>
+    static KeepAlive Hold(params object?[] objects) => new(objects);
+
+    readonly struct KeepAlive(object?[] objects) : IDisposable
+    {
+        public void Dispose() => GC.KeepAlive(objects);
     }
 }

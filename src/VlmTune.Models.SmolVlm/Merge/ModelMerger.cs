@@ -19,8 +19,7 @@ public static class ModelMerger
 {
     public static MergeDrift Merge(string baseDir, string adapterDir, string output, MergeOptions options, Device device, Action<string>? progress = null)
     {
-        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !options.Force)
-            throw new IOException($"{output} exists and is not empty (use --force to replace it)");
+        OutputDirectory.Check(output, options.Force, baseDir, adapterDir);
         var model = SmolVlmModel.Load(baseDir, device, out _);
         var config = model.Config;
         if (options.Onto == MergeBase.Dequantized) ModelQuantizer.QuantizeInPlace(model, options.TrainingQuantization);
@@ -52,13 +51,15 @@ public static class ModelMerger
             }
         }
         var dtype = options.DType ?? StorageDType(config);
-        string tmp = output.TrimEnd('/') + $".tmp-{Environment.ProcessId}";
-        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
-        Directory.CreateDirectory(tmp);
+        string tmp = OutputDirectory.CreateTemp(output);
         try
         {
             var writer = new SafeTensorsWriter { Metadata = new() { ["format"] = "pt" } };
-            foreach (var (key, shape) in SmolVlmWeightNames.Enumerate(config))
+            var keys = SmolVlmWeightNames.Enumerate(config);
+            var lost = merged.Keys.Where(k => !keys.Any(e => e.Name == k)).ToList();
+            if (lost.Count > 0) // e.g. an adapted lm_head whose weight is tied to the embeddings: nothing to write it into
+                throw new InvalidOperationException($"merge: the checkpoint stores no tensor for {string.Join(", ", lost)} (tied embeddings?); refusing to drop the adapter's change");
+            foreach (var (key, shape) in keys)
             {
                 Tensor t = merged.TryGetValue(key, out var mt) ? mt
                     : linears.TryGetValue(key, out var lin) && lin.IsQuantized ? lin.DequantizedWeight()
@@ -81,8 +82,7 @@ public static class ModelMerger
                 Directory.Delete(tmp, true);
                 Directory.Move(qtmp, tmp);
             }
-            if (Directory.Exists(output)) Directory.Delete(output, true);
-            Directory.Move(tmp, output);
+            OutputDirectory.Commit(tmp, output);
         }
         catch
         {

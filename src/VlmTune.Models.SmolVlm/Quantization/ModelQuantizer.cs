@@ -24,6 +24,7 @@ public static class ModelQuantizer
         {
             if (layer.IsQuantized || !settings.Quantizes(path + ".weight", [layer.OutFeatures, layer.InFeatures])) continue;
             FourBit.QuantizeInPlace(layer, settings.Type, settings.Blocksize, settings.DoubleQuant);
+            model.Parameters.Remove(path + ".weight"); // the f32/bf16 weight is no longer referenced and can be freed
             count++;
         }
         return count;
@@ -39,10 +40,8 @@ public static class ModelQuantizer
     {
         settings.Validate();
         var config = SmolVlmConfig.Load(source);
-        PrepareOutput(output, force);
-        string tmp = output.TrimEnd('/') + $".tmp-{Environment.ProcessId}";
-        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
-        Directory.CreateDirectory(tmp);
+        OutputDirectory.Check(output, force, source);
+        string tmp = OutputDirectory.CreateTemp(output);
         try
         {
             int quantized = 0;
@@ -90,8 +89,7 @@ public static class ModelQuantizer
                 if (n == "config.json" || n.EndsWith(".safetensors", StringComparison.Ordinal) || n == "model.safetensors.index.json") continue;
                 File.Copy(f, Path.Combine(tmp, n));
             }
-            if (Directory.Exists(output)) Directory.Delete(output, true);
-            Directory.Move(tmp, output);
+            OutputDirectory.Commit(tmp, output);
             return (quantized, before, after);
         }
         catch
@@ -109,10 +107,4 @@ public static class ModelQuantizer
     };
 
     static string TorchName(DType dt) => dt switch { DType.BF16 => "bfloat16", DType.F16 => "float16", _ => "float32" };
-
-    static void PrepareOutput(string output, bool force)
-    {
-        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !force)
-            throw new IOException($"{output} exists and is not empty (use --force to replace it)");
-    }
 }

@@ -111,7 +111,7 @@ public static partial class Ops
         RequireF32(logits, "token_logprobs", "logits");
         RequireInt(labels, "token_logprobs", "labels");
         int v = logits.Shape[-1];
-        if (labels.Shape.Numel * v != logits.Numel || labels.Rank != logits.Rank - 1)
+        if (labels.Rank != logits.Rank - 1 || !labels.Shape.Dims.SequenceEqual(logits.Shape.Dims[..^1]))
             throw new ShapeException($"token_logprobs: labels {labels.Shape} do not match logits {logits.Shape}");
         int n = (int)labels.Numel;
         var lc = Contiguous(logits);

@@ -3,8 +3,8 @@ namespace VlmTune.Tensors.Optim;
 /// <summary>
 /// AdamW as torch.optim.AdamW: p ← p − lr·wd·p (decoupled), m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g²,
 /// p ← p − lr · (m / (1−β1ᵗ)) / (sqrt(v / (1−β2ᵗ)) + eps). One fused backend kernel per parameter; state is f32
-/// and lives on the parameter's device. Parameters without a gradient are skipped (their step count still advances,
-/// as torch's shared step does not; VlmTune keeps one step counter for the optimiser).
+/// and lives on the parameter's device. Parameters without a gradient are skipped; each parameter keeps its own
+/// update count for the bias correction, as torch does.
 /// </summary>
 public sealed class AdamW
 {
@@ -14,11 +14,12 @@ public sealed class AdamW
     public float Beta2 { get; }
     public float Eps { get; }
     public float WeightDecay { get; }
-    /// <summary>Number of steps taken so far.</summary>
+    /// <summary>Number of optimiser steps taken so far.</summary>
     public int Step { get; private set; }
 
     readonly Tensor[] _m;
     readonly Tensor[] _v;
+    readonly int[] _steps;
 
     public AdamW(IReadOnlyList<Tensor> parameters, float lr, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f, float weightDecay = 0f)
     {
@@ -33,23 +34,33 @@ public sealed class AdamW
         WeightDecay = weightDecay;
         _m = parameters.Select(p => Ops.Zeros(p.Shape, DType.F32, p.Device)).ToArray();
         _v = parameters.Select(p => Ops.Zeros(p.Shape, DType.F32, p.Device)).ToArray();
+        _steps = new int[parameters.Count];
     }
 
     /// <summary>First and second moments of parameter <paramref name="i"/> (for checkpoints).</summary>
     public (Tensor M, Tensor V) State(int i) => (_m[i], _v[i]);
 
-    /// <summary>Restores the step counter (moments are restored by writing into <see cref="State"/>).</summary>
-    public void RestoreStep(int step) => Step = step;
+    /// <summary>Updates applied to parameter <paramref name="i"/> (torch's per-parameter state['step']).</summary>
+    public int ParameterStep(int i) => _steps[i];
+
+    /// <summary>Restores the step counters (moments are restored by writing into <see cref="State"/>).</summary>
+    public void RestoreSteps(int optimizerStep, IReadOnlyList<int> parameterSteps)
+    {
+        if (parameterSteps.Count != _steps.Length) throw new ArgumentException($"{parameterSteps.Count} step counts for {_steps.Length} parameters");
+        Step = optimizerStep;
+        for (int i = 0; i < _steps.Length; i++) _steps[i] = parameterSteps[i];
+    }
 
     public void StepOnce()
     {
         Step++;
-        var s = new AdamWStep(Lr, Beta1, Beta2, Eps, WeightDecay, Step);
         for (int i = 0; i < Parameters.Count; i++)
         {
             var p = Parameters[i];
             if (p.Grad == null) continue;
-            p.Backend.AdamW(p, p.Grad, _m[i], _v[i], s);
+            // Bias correction uses this parameter's own update count, as torch does: a parameter that first gets a
+            // gradient late is corrected as a first step.
+            p.Backend.AdamW(p, p.Grad, _m[i], _v[i], new AdamWStep(Lr, Beta1, Beta2, Eps, WeightDecay, ++_steps[i]));
         }
     }
 

@@ -63,6 +63,6 @@ public class ModelQuantizerTests
     {
         string src = Path.Combine(Root(), "tests/fixtures/model/tiny");
         var e = Assert.Throws<IOException>(() => ModelQuantizer.WriteCheckpoint(src, src, new QuantizeSettings(), force: false));
-        Assert.Contains("not empty", e.Message);
+        Assert.Contains("overwrite the input", e.Message);
     }
 }

@@ -130,3 +130,37 @@ public class TensorBehaviourTests
             }
     }
 }
+
+public class OptimizerAndCheckTests
+{
+    static Device Cpu => CpuBackend.Device;
+
+    [Fact]
+    public void AdamW_bias_correction_counts_each_parameters_own_updates()
+    {
+        // p2 first gets a gradient at optimiser step 3: its update must equal a first step (torch's per-parameter step).
+        var p1 = Ops.Full(new Shape(3), 1f, Cpu).RequireGrad();
+        var p2 = Ops.Full(new Shape(3), 1f, Cpu).RequireGrad();
+        var fresh = Ops.Full(new Shape(3), 1f, Cpu).RequireGrad();
+        var opt = new Optim.AdamW([p1, p2], lr: 0.1f);
+        for (int s = 0; s < 2; s++) { p1.Grad = Ops.Full(new Shape(3), 0.5f, Cpu); opt.StepOnce(); }
+        p2.Grad = Ops.Full(new Shape(3), 0.5f, Cpu);
+        opt.StepOnce();
+        var single = new Optim.AdamW([fresh], lr: 0.1f);
+        fresh.Grad = Ops.Full(new Shape(3), 0.5f, Cpu);
+        single.StepOnce();
+        Assert.Equal(fresh.ToArray<float>(), p2.ToArray<float>());
+        Assert.Equal(1, opt.ParameterStep(1));
+        Assert.Equal(3, opt.ParameterStep(0));
+    }
+
+    [Fact]
+    public void Token_logprobs_require_labels_shaped_like_the_logits_rows()
+    {
+        var logits = Ops.Zeros(new Shape(2, 3, 5), DType.F32, Cpu);
+        var labels = Ops.FromArray(new long[6], new Shape(3, 2), Cpu);
+        var e = Assert.Throws<ShapeException>(() => Ops.TokenLogProbs(logits, labels));
+        Assert.Contains("(3,2)", e.Message);
+        Assert.Contains("(2,3,5)", e.Message);
+    }
+}
