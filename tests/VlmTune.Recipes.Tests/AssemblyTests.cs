@@ -1,0 +1,7 @@
+namespace VlmTune.Recipes.Tests;
+
+public class AssemblyTests
+{
+    [Fact]
+    public void Assembly_loads() => Assert.NotNull(System.Reflection.Assembly.Load("VlmTune.Recipes"));
+}
