@@ -28,13 +28,24 @@ public sealed class TextDecoder
 
     public IReadOnlyList<DecoderLayer> Layers => _layers;
 
+    /// <summary>Recompute each layer in the backward pass instead of keeping its activations (training only).</summary>
+    public bool GradientCheckpointing { get; set; }
+
     /// <summary>
     /// h (B, L, D) → hidden (B, L, D) after the final norm. positions: (L) or (B, L) i64; keyMask: (B, P+L) or null;
     /// cache: appended to when given.
     /// </summary>
     public Tensor Forward(Tensor h, Tensor positions, Tensor? keyMask, KvCache? cache)
     {
-        for (int i = 0; i < _layers.Length; i++) h = _layers[i].Forward(h, positions, keyMask, cache, i);
+        bool recompute = GradientCheckpointing && cache == null && Tensors.Autograd.GradMode.IsEnabled;
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            var layer = _layers[i];
+            int index = i;
+            h = recompute
+                ? Tensors.Autograd.Checkpoint.Run(a => layer.Forward(a[0], positions, keyMask, null, index), h)
+                : layer.Forward(h, positions, keyMask, cache, i);
+        }
         return _norm.Forward(h);
     }
 }

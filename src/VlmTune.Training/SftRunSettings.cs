@@ -1,0 +1,48 @@
+using VlmTune.Data.Datasets;
+using VlmTune.Data.Encoding;
+using VlmTune.Models.SmolVlm.Adapters;
+using VlmTune.Models.SmolVlm.Quantization;
+
+namespace VlmTune.Training;
+
+/// <summary>Everything an SFT run needs, resolved (a recipe maps onto this; paths are absolute).</summary>
+public sealed record SftRunSettings
+{
+    public required string ModelDir { get; init; }
+    public required string TrainData { get; init; }
+    public string? EvalData { get; init; }
+    /// <summary>Held-out records split from the training file when <see cref="EvalData"/> is null.</summary>
+    public int EvalCount { get; init; }
+    public required string OutputDir { get; init; }
+    public ulong Seed { get; init; } = 42;
+    /// <summary>QLoRA base quantisation; null trains LoRA on the stored weights.</summary>
+    public QuantizeSettings? Quantization { get; init; }
+    public required LoraSettings Lora { get; init; }
+    public int Epochs { get; init; } = 1;
+    public int MaxSteps { get; init; }
+    public int BatchSize { get; init; } = 1;
+    public int GradAccum { get; init; } = 1;
+    public float Lr { get; init; } = 1e-4f;
+    public float WeightDecay { get; init; }
+    public float Beta1 { get; init; } = 0.9f;
+    public float Beta2 { get; init; } = 0.999f;
+    public float Eps { get; init; } = 1e-8f;
+    public ScheduleKind Schedule { get; init; } = ScheduleKind.Linear;
+    public int WarmupSteps { get; init; }
+    public double WarmupRatio { get; init; }
+    public float MaxGradNorm { get; init; } = 1f;
+    public bool GradientCheckpointing { get; init; }
+    public int MaxLength { get; init; } = 2048;
+    public bool AssistantOnly { get; init; } = true;
+    public OverflowPolicy Overflow { get; init; } = OverflowPolicy.Error;
+    public BadRecordPolicy OnBadRecord { get; init; } = BadRecordPolicy.Error;
+    public bool AllowOutsideRoot { get; init; }
+    public bool Shuffle { get; init; } = true;
+    public int EvalEverySteps { get; init; }
+    public int EvalBatchSize { get; init; } = 1;
+    public int CheckpointEverySteps { get; init; }
+    public int KeepLast { get; init; } = 2;
+    public int LogEverySteps { get; init; } = 1;
+    /// <summary>Identifies the run's configuration (resume refuses a checkpoint made by another).</summary>
+    public string ConfigHash { get; init; } = "";
+}

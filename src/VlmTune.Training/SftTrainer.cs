@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using VlmTune.Data;
+using VlmTune.Data.Collation;
+using VlmTune.Data.Datasets;
+using VlmTune.Data.Encoding;
+using VlmTune.Models.SmolVlm;
+using VlmTune.Models.SmolVlm.Adapters;
+using VlmTune.Models.SmolVlm.Quantization;
+using VlmTune.Nn.Lora;
+using VlmTune.Tensors;
+using VlmTune.Tensors.Autograd;
+using VlmTune.Tensors.Optim;
+
+namespace VlmTune.Training;
+
+/// <summary>
+/// Supervised fine-tuning with LoRA / QLoRA, top to bottom: setup (processor, model, 4-bit base, adapters, data,
+/// optimiser, resume), the loop (micro-batches → token-normalised loss → backward → clip → AdamW → schedule), and
+/// saving (periodic checkpoints, final adapter). Reproducible from the seed: data order = seeded permutation per epoch,
+/// dropout masks = (seed, module, micro-step); a resumed run continues bit-identically.
+/// </summary>
+public sealed class SftTrainer(SftRunSettings s, Device device, ITrainingObserver? observer = null)
+{
+    readonly ITrainingObserver _log = observer ?? new NullObserver();
+
+    public SmolVlmModel? Model { get; private set; }
+    public AdapterSet? Adapters { get; private set; }
+
+    public IReadOnlyList<StepReport> Run(CancellationToken cancel = default)
+    {
+        // ---- setup ----
+        var processor = SmolVlmProcessor.FromDirectory(s.ModelDir, s.MaxLength);
+        var model = Model = SmolVlmModel.Load(s.ModelDir, device, out _);
+        if (s.Quantization != null)
+            _log.Info($"quantized {ModelQuantizer.QuantizeInPlace(model, s.Quantization)} linear layers to {s.Quantization.Type} (QLoRA base)");
+        model.Text.GradientCheckpointing = s.GradientCheckpointing;
+        var dropout = new DropoutContext(s.Seed);
+        var adapters = Adapters = AdapterSet.Apply(model, s.Lora, s.Seed, dropout);
+        var res = adapters.Resolution;
+        _log.Info($"LoRA on {res.Modules.Count} modules ({string.Join(", ", res.CountsByTower.Select(kv => $"{LoraSettings.TowerName(kv.Key)} {kv.Value}"))}), " +
+                  $"{res.TrainableParameters} trainable parameters");
+        foreach (var w in res.Warnings) _log.Warn(w);
+
+        var (train, eval) = LoadData(processor);
+        _log.Info($"data: {train.Count} training samples, {eval.Count} eval samples");
+        if (train.Count == 0) throw new InvalidOperationException($"{s.TrainData}: no usable training samples");
+        int perStep = s.BatchSize * s.GradAccum;
+        int stepsPerEpoch = Math.Max(1, train.Count / perStep);
+        int total = s.MaxSteps > 0 ? s.MaxSteps : stepsPerEpoch * s.Epochs;
+        int warmup = LrSchedule.WarmupSteps(s.WarmupSteps, s.WarmupRatio, total);
+        var parameters = adapters.TrainableParameters.Select(p => p.Tensor).ToList();
+        var optimizer = new AdamW(parameters, s.Lr, s.Beta1, s.Beta2, s.Eps, s.WeightDecay);
+        var collator = new SftCollator(processor);
+
+        int start = 0;
+        var latest = TrainingCheckpoint.List(s.OutputDir).LastOrDefault();
+        if (latest.Path != null)
+        {
+            start = TrainingCheckpoint.Restore(latest.Path, adapters, optimizer, s.ConfigHash);
+            _log.Info($"resumed from {latest.Path} at step {start}");
+        }
+
+        // ---- loop ----
+        var reports = new List<StepReport>();
+        for (int step = start; step < total; step++)
+        {
+            if (cancel.IsCancellationRequested)
+            {
+                _log.Info($"interrupted: checkpoint {TrainingCheckpoint.Save(s.OutputDir, step, adapters, optimizer, s.ConfigHash, s.Seed, s.ModelDir, s.KeepLast)}");
+                return reports;
+            }
+            var sw = Stopwatch.StartNew();
+            var micro = Enumerable.Range(0, s.GradAccum)
+                .Select(k => collator.Collate(SamplesAt(train, (long)step * perStep + k * s.BatchSize, s.BatchSize))).ToList();
+            long supervised = micro.Sum(b => TokenNormalizedLoss.CountSupervised(b.Labels, b.BatchSize));
+            long tokens = micro.Sum(b => b.AttentionMask.Sum());
+            optimizer.ZeroGrad();
+            double loss = 0;
+            foreach (var batch in micro)
+            {
+                dropout.Training = true;
+                var (inputs, labels) = ToInputs(batch);
+                var l = TokenNormalizedLoss.Compute(model.Forward(inputs), labels, supervised);
+                l.Backward();
+                loss += l.Item();
+                dropout.Advance();
+            }
+            if (!double.IsFinite(loss))
+                throw new TrainingDivergedException($"step {step + 1}: the loss is {loss}; stopping (the last checkpoint in {s.OutputDir}/checkpoints is intact)");
+            float lr = LrSchedule.At(s.Schedule, s.Lr, step, warmup, total);
+            optimizer.Lr = lr;
+            double gradNorm = GradClip.ClipByGlobalNorm(parameters.Where(p => p.Grad != null), s.MaxGradNorm > 0 ? s.MaxGradNorm : float.PositiveInfinity).Item();
+            optimizer.StepOnce();
+            var report = new StepReport(step + 1, total, loss, lr, gradNorm, tokens / sw.Elapsed.TotalSeconds, supervised,
+                Environment.WorkingSet / 1e6, sw.Elapsed.TotalSeconds);
+            reports.Add(report);
+            _log.Step(report);
+            bool last = step + 1 == total;
+            if (eval.Count > 0 && (last || (s.EvalEverySteps > 0 && (step + 1) % s.EvalEverySteps == 0)))
+                _log.Eval(Evaluate(model, collator, eval, step + 1, dropout));
+            if (last || (s.CheckpointEverySteps > 0 && (step + 1) % s.CheckpointEverySteps == 0))
+                TrainingCheckpoint.Save(s.OutputDir, step + 1, adapters, optimizer, s.ConfigHash, s.Seed, s.ModelDir, s.KeepLast);
+        }
+        string final = Path.Combine(s.OutputDir, "adapter");
+        string tmp = final + ".tmp";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+        adapters.Save(tmp, s.ModelDir, s.ModelDir);
+        if (Directory.Exists(final)) Directory.Delete(final, true);
+        Directory.Move(tmp, final);
+        _log.Info($"adapter saved to {final}");
+        return reports;
+    }
+
+    /// <summary>Eval loss (mean over supervised tokens) and next-token accuracy, adapters on, no dropout, no grad.</summary>
+    public EvalReport Evaluate(SmolVlmModel model, SftCollator collator, IReadOnlyList<EncodedSample> eval, int step, DropoutContext dropout)
+    {
+        bool was = dropout.Training;
+        dropout.Training = false;
+        using var _ = GradMode.NoGrad();
+        double lossSum = 0;
+        long correct = 0, counted = 0;
+        for (int i = 0; i < eval.Count; i += s.EvalBatchSize)
+        {
+            var batch = collator.Collate(eval.Skip(i).Take(s.EvalBatchSize).ToList());
+            var (inputs, labels) = ToInputs(batch);
+            var logits = model.Forward(inputs);
+            long n = TokenNormalizedLoss.CountSupervised(batch.Labels, batch.BatchSize);
+            lossSum += TokenNormalizedLoss.Compute(logits, labels, n).Item() * n;
+            var (c, t) = TokenNormalizedLoss.TokenAccuracy(logits.ToArray<float>(), batch.Labels, batch.BatchSize, logits.Shape[2]);
+            correct += c;
+            counted += t;
+        }
+        dropout.Training = was;
+        return new EvalReport(step, counted == 0 ? 0 : lossSum / counted, counted == 0 ? 0 : (double)correct / counted, counted);
+    }
+
+    (SmolVlmInputs Inputs, Tensor Labels) ToInputs(SftBatch b)
+    {
+        var inputs = new SmolVlmInputs
+        {
+            InputIds = b.InputIds, Batch = b.BatchSize, AttentionMask = b.AttentionMask,
+            PixelValues = b.MaxTiles > 0 ? b.PixelValues : null, TilesPerSample = b.MaxTiles, TileSize = b.TileSize,
+        };
+        return (inputs, Ops.FromArray(b.Labels, new Shape(b.BatchSize, b.SequenceLength), device));
+    }
+
+    /// <summary>The samples at global positions [from, from+count) of the epoch-wise seeded order.</summary>
+    List<EncodedSample> SamplesAt(IReadOnlyList<EncodedSample> data, long from, int count)
+    {
+        var result = new List<EncodedSample>(count);
+        for (long g = from; g < from + count; g++)
+        {
+            int epoch = (int)(g / data.Count), offset = (int)(g % data.Count);
+            int index = s.Shuffle ? Order(data.Count, epoch)[offset] : offset;
+            result.Add(data[index]);
+        }
+        return result;
+    }
+
+    readonly Dictionary<int, int[]> _orders = new();
+    int[] Order(int n, int epoch) =>
+        _orders.TryGetValue(epoch, out var o) ? o : _orders[epoch] = SeededShuffle.Permutation(n, s.Seed + (ulong)epoch);
+
+    (List<EncodedSample> Train, List<EncodedSample> Eval) LoadData(SmolVlmProcessor processor)
+    {
+        var options = new DatasetOptions { OnBadRecord = s.OnBadRecord, AllowOutsideRoot = s.AllowOutsideRoot };
+        var encoder = new SftEncoder(processor, new EncodingOptions { AssistantOnly = s.AssistantOnly, Overflow = s.Overflow });
+        var log = new BadRecordLog(s.OnBadRecord);
+        List<EncodedSample> Encode(string path)
+        {
+            if (!File.Exists(path)) throw new FileNotFoundException($"{path}: data file not found");
+            using var ds = DatasetReader.OpenSft(path, options);
+            var list = new List<EncodedSample>();
+            foreach (var ex in ds.Examples(log))
+            {
+                try
+                {
+                    if (encoder.Encode(ex) is { } e) list.Add(e);
+                }
+                catch (DatasetRecordException e) when (s.OnBadRecord == BadRecordPolicy.Skip)
+                {
+                    log.Handle(e);
+                }
+            }
+            return list;
+        }
+        var train = Encode(s.TrainData);
+        List<EncodedSample> eval;
+        if (s.EvalData != null) eval = Encode(s.EvalData);
+        else if (s.EvalCount > 0)
+        {
+            var order = SeededShuffle.Permutation(train.Count, s.Seed ^ 0xE7A1);
+            var held = order.Take(Math.Min(s.EvalCount, train.Count / 2)).ToHashSet();
+            eval = held.Order().Select(i => train[i]).ToList();
+            train = train.Where((_, i) => !held.Contains(i)).ToList();
+        }
+        else eval = [];
+        if (log.SkippedCount > 0) _log.Warn(log.Summary());
+        return (train, eval);
+    }
+
+    sealed class NullObserver : ITrainingObserver;
+}
