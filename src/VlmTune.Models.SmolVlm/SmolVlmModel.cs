@@ -84,19 +84,20 @@ public sealed class SmolVlmModel
     /// <summary>Token embeddings with image features merged at `&lt;image&gt;` positions: (B, L, Dt).</summary>
     public Tensor Embed(SmolVlmInputs inputs)
     {
-        int b = inputs.Batch, l = inputs.Length;
-        var ids = Ops.FromArray(inputs.InputIds, new Shape(b, l), Device);
-        var text = Ops.Embedding(ids, Text.EmbedTokens);                                   // (B, L, Dt)
-        int imageTokens = inputs.InputIds.Count(id => id == Config.ImageTokenId);
-        var tiles = RealTiles(inputs, out var perSample, out var tileMasks);
-        if (tiles == null)
-        {
-            if (imageTokens > 0)
-                throw new ModelInputException($"the input has {imageTokens} <image> tokens but no images");
-            return text;
-        }
-        int n = tiles.Shape[0], seq = Config.ImageSeqLen;
-        CheckImageTokens(inputs, perSample, seq);
+        var features = ImageFeatures(inputs, out var perSample);
+        return Embed(inputs, features, perSample);
+    }
+
+    /// <summary>
+    /// Image features (n, S', Dt) of the batch's real tiles in order (all-zero tiles are padding), or null without
+    /// images; <paramref name="tilesPerSample"/> counts each sample's real tiles. Lets callers share the vision pass
+    /// between sequences (DPO: chosen and rejected use the same image features).
+    /// </summary>
+    public Tensor? ImageFeatures(SmolVlmInputs inputs, out int[] tilesPerSample)
+    {
+        var tiles = RealTiles(inputs, out tilesPerSample, out var tileMasks);
+        if (tiles == null) return null;
+        int n = tiles.Shape[0];
         var positions = VisionPositions.Compute(tileMasks, n, Config.Vision.ImageSize, Config.Vision.PatchSize);
         Tensor? posIds = null, keyMask = null;
         if (positions is var (pid, pmask))
@@ -105,7 +106,25 @@ public sealed class SmolVlmModel
             posIds = Ops.FromArray(pid, new Shape(n, s), Device);
             keyMask = Ops.FromArray(pmask, new Shape(n, s), Device);
         }
-        var features = ImageFeatures(tiles, posIds, keyMask);                              // (n, S', Dt)
+        return ImageFeatures(tiles, posIds, keyMask);
+    }
+
+    /// <summary>Merges given image features (n, S', Dt) into the token embeddings; checks every sample's `&lt;image&gt;` count.</summary>
+    public Tensor Embed(SmolVlmInputs inputs, Tensor? features, int[] tilesPerSample)
+    {
+        int b = inputs.Batch, l = inputs.Length;
+        var ids = Ops.FromArray(inputs.InputIds, new Shape(b, l), Device);
+        var text = Ops.Embedding(ids, Text.EmbedTokens);                                   // (B, L, Dt)
+        if (features == null)
+        {
+            int imageTokens = inputs.InputIds.Count(id => id == Config.ImageTokenId);
+            if (imageTokens > 0) throw new ModelInputException($"the input has {imageTokens} <image> tokens but no images");
+            return text;
+        }
+        int seq = Config.ImageSeqLen, n = features.Shape[0];
+        if (tilesPerSample.Length != b || tilesPerSample.Sum() != n)
+            throw new ModelInputException($"{n} image feature blocks for per-sample tile counts ({string.Join(",", tilesPerSample)})");
+        CheckImageTokens(inputs, tilesPerSample, seq);
         // Merge: row p of the output takes text row p, or image row k for the k-th <image> token (in batch order).
         var source = new long[b * l];
         long next = b * l;
