@@ -5,7 +5,6 @@ using VlmTune.Data.Datasets;
 using VlmTune.Data.Encoding;
 using VlmTune.Models.SmolVlm;
 using VlmTune.Models.SmolVlm.Adapters;
-using VlmTune.Models.SmolVlm.Quantization;
 using VlmTune.Nn.Lora;
 using VlmTune.Tensors;
 using VlmTune.Tensors.Autograd;
@@ -19,7 +18,7 @@ namespace VlmTune.Training;
 /// saving (periodic checkpoints, final adapter). Reproducible from the seed: data order = seeded permutation per epoch,
 /// dropout masks = (seed, module, micro-step); a resumed run continues bit-identically.
 /// </summary>
-public sealed class SftTrainer(SftRunSettings s, Device device, ITrainingObserver? observer = null)
+public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? observer = null)
 {
     readonly ITrainingObserver _log = observer ?? new NullObserver();
 
@@ -29,24 +28,14 @@ public sealed class SftTrainer(SftRunSettings s, Device device, ITrainingObserve
     public IReadOnlyList<StepReport> Run(CancellationToken cancel = default)
     {
         // ---- setup ----
-        var processor = SmolVlmProcessor.FromDirectory(s.ModelDir, s.MaxLength);
-        var model = Model = SmolVlmModel.Load(s.ModelDir, device, out _);
-        if (s.Quantization != null)
-            _log.Info($"quantized {ModelQuantizer.QuantizeInPlace(model, s.Quantization)} linear layers to {s.Quantization.Type} (QLoRA base)");
-        model.Text.GradientCheckpointing = s.GradientCheckpointing;
-        var dropout = new DropoutContext(s.Seed);
-        var adapters = Adapters = AdapterSet.Apply(model, s.Lora, s.Seed, dropout);
-        var res = adapters.Resolution;
-        _log.Info($"LoRA on {res.Modules.Count} modules ({string.Join(", ", res.CountsByTower.Select(kv => $"{LoraSettings.TowerName(kv.Key)} {kv.Value}"))}), " +
-                  $"{res.TrainableParameters} trainable parameters");
-        foreach (var w in res.Warnings) _log.Warn(w);
+        var (processor, model, adapters, dropout) = RunSetup.Prepare(s, device, _log);
+        (Model, Adapters) = (model, adapters);
 
         var (train, eval) = LoadData(processor);
         _log.Info($"data: {train.Count} training samples, {eval.Count} eval samples");
         if (train.Count == 0) throw new InvalidOperationException($"{s.TrainData}: no usable training samples");
         int perStep = s.BatchSize * s.GradAccum;
-        int stepsPerEpoch = Math.Max(1, train.Count / perStep);
-        int total = s.MaxSteps > 0 ? s.MaxSteps : stepsPerEpoch * s.Epochs;
+        int total = RunSetup.TotalSteps(s, train.Count);
         int warmup = LrSchedule.WarmupSteps(s.WarmupSteps, s.WarmupRatio, total);
         var parameters = adapters.TrainableParameters.Select(p => p.Tensor).ToList();
         var optimizer = new AdamW(parameters, s.Lr, s.Beta1, s.Beta2, s.Eps, s.WeightDecay);
@@ -101,13 +90,7 @@ public sealed class SftTrainer(SftRunSettings s, Device device, ITrainingObserve
             if (last || (s.CheckpointEverySteps > 0 && (step + 1) % s.CheckpointEverySteps == 0))
                 TrainingCheckpoint.Save(s.OutputDir, step + 1, adapters, optimizer, s.ConfigHash, s.Seed, s.ModelDir, s.KeepLast);
         }
-        string final = Path.Combine(s.OutputDir, "adapter");
-        string tmp = final + ".tmp";
-        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
-        adapters.Save(tmp, s.ModelDir, s.ModelDir);
-        if (Directory.Exists(final)) Directory.Delete(final, true);
-        Directory.Move(tmp, final);
-        _log.Info($"adapter saved to {final}");
+        _log.Info($"adapter saved to {RunSetup.SaveFinalAdapter(s, adapters)}");
         return reports;
     }
 

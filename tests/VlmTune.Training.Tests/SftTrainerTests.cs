@@ -23,7 +23,7 @@ public class SftTrainerTests : IDisposable
         throw new InvalidOperationException("repository root not found");
     }
 
-    SftRunSettings Settings(string output, int batch, int accum, int steps, bool qlora = false) => new()
+    RunSettings Settings(string output, int batch, int accum, int steps, bool qlora = false) => new()
     {
         ModelDir = Path.Combine(Root(), "tests/fixtures/model/tiny"),
         TrainData = Path.Combine(Root(), "tests/fixtures/data/sft.jsonl"),

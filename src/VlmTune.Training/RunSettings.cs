@@ -5,8 +5,8 @@ using VlmTune.Models.SmolVlm.Quantization;
 
 namespace VlmTune.Training;
 
-/// <summary>Everything an SFT run needs, resolved (a recipe maps onto this; paths are absolute).</summary>
-public sealed record SftRunSettings
+/// <summary>Everything an SFT or DPO run needs, resolved (a recipe maps onto this; paths are absolute).</summary>
+public sealed record RunSettings
 {
     public required string ModelDir { get; init; }
     public required string TrainData { get; init; }
@@ -43,6 +43,10 @@ public sealed record SftRunSettings
     public int CheckpointEverySteps { get; init; }
     public int KeepLast { get; init; } = 2;
     public int LogEverySteps { get; init; } = 1;
+    /// <summary>DPO only: loss settings (β, loss type, label smoothing).</summary>
+    public Dpo.DpoLossSettings Dpo { get; init; } = new();
+    /// <summary>DPO only: cache the reference log-probs on disk (keyed by data, model and configuration).</summary>
+    public bool CacheReference { get; init; } = true;
     /// <summary>Identifies the run's configuration (resume refuses a checkpoint made by another).</summary>
     public string ConfigHash { get; init; } = "";
 }
