@@ -1,7 +1,0 @@
-namespace VlmTune.Recipes.Tests;
-
-public class AssemblyTests
-{
-    [Fact]
-    public void Assembly_loads() => Assert.NotNull(System.Reflection.Assembly.Load("VlmTune.Recipes"));
-}

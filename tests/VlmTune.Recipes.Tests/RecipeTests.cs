@@ -1,0 +1,64 @@
+namespace VlmTune.Recipes.Tests;
+
+/// <summary>Resolved YAML and the hash.</summary>
+public class RecipeTests
+{
+    [Fact]
+    public void Resolved_yaml_has_every_key_defaults_and_absolute_paths()
+    {
+        string yaml = RecipeTestSupport.Parse(RecipeTestSupport.Minimal).ToYaml();
+        Assert.StartsWith("# resolved by vlmtune", yaml);
+        Assert.Contains("  path: \"/work/cwd/recipes/base\"\n", yaml);
+        Assert.Contains("  train: \"/work/cwd/recipes/train.jsonl\"\n", yaml);
+        Assert.Contains("  dir: \"/work/cwd/runs/x\"\n", yaml);
+        Assert.Contains("quantization:\n  enabled: false\n", yaml);
+        Assert.Contains("  targets: [\"q_proj\", \"k_proj\", \"v_proj\", \"o_proj\"]\n", yaml);
+        Assert.Contains("  eps: 1E-08\n", yaml);
+        Assert.Contains("  betas: [0.9, 0.999]\n", yaml);
+        Assert.DoesNotContain("dpo:", yaml);     // kind sft
+        foreach (var key in RecipeDocs.Keys.Where(k => !k.Path.StartsWith("dpo.", StringComparison.Ordinal)))
+            Assert.Contains("\n" + (key.Path.Contains('.') ? "  " + key.Path[(key.Path.IndexOf('.') + 1)..] : key.Path) + ": ", yaml);
+        Assert.DoesNotContain(DateTime.UtcNow.Year.ToString(System.Globalization.CultureInfo.InvariantCulture), yaml);
+    }
+
+    [Fact]
+    public void Round_trip_keeps_odd_values()
+    {
+        var r = RecipeTestSupport.Parse(RecipeTestSupport.Minimal,
+            "kind=dpo", "lora.targets=null", "lora.targets_regex=.*\\.(q|v)_proj", "train.lr=3.3e-7", "lora.alpha=0.1",
+            "data.eval=\"dir with \\\"quotes\\\"/e.jsonl\"", "lora.towers=[vision, text]", "quantization.skip=[]",
+            "dpo.loss=robust", "dpo.label_smoothing=0.25", "train.betas=[0.8, 0.95]");
+        var again = RecipeLoader.Parse(r.ToYaml(), "x.yaml", [], "/");
+        Assert.Equal(r, again);
+        Assert.Equal(".*\\.(q|v)_proj", again.Lora.TargetsRegex);
+        Assert.Null(again.Lora.Targets);
+        Assert.Equal(3.3e-7, again.Train.Lr);
+        Assert.EndsWith("dir with \"quotes\"/e.jsonl", again.Data.Eval);
+    }
+
+    [Fact]
+    public void Hash_is_stable_and_changes_with_any_value()
+    {
+        const string yaml = """
+            model: {path: /m}
+            data: {train: /d/train.jsonl}
+            output: {dir: /runs/a}
+            """;
+        var a = RecipeLoader.Parse(yaml, "a.yaml", [], "/");
+        var b = RecipeLoader.Parse(yaml + "\nseed: 42\n", "b/b.yaml", [], "/tmp");
+        Assert.Equal(a.Hash(), b.Hash());                       // same values, different file and spelling
+        Assert.Matches("^[0-9a-f]{64}$", a.Hash());
+        Assert.NotEqual(a.Hash(), RecipeLoader.Parse(yaml, "a.yaml", ["lora.r=9"], "/").Hash());
+        Assert.NotEqual(a.Hash(), RecipeLoader.Parse(yaml, "a.yaml", ["train.lr=1.00001e-4"], "/").Hash());
+        // Pinned: a change here means every cached reference log-prob is invalidated; update on purpose only.
+        if (OperatingSystem.IsWindows()) return;
+        Assert.Equal("aaaa1cbcd00dcd26736ba51a7b7261b800fae65d8502fa1aaaeca7e9f3680b94", a.Hash());
+    }
+
+    [Fact]
+    public void Effective_batch_is_derived()
+    {
+        var r = RecipeTestSupport.Parse(RecipeTestSupport.Minimal, "train.batch_size=3", "train.grad_accum=5");
+        Assert.Equal(15, r.Train.EffectiveBatch);
+    }
+}
