@@ -17,6 +17,10 @@ public static class Program
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(QuantizeCommand.Create());
         root.Subcommands.Add(MergeCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create(VlmTune.Recipes.RecipeKind.Sft));
+        root.Subcommands.Add(TrainCommand.Create(VlmTune.Recipes.RecipeKind.Dpo));
+        root.Subcommands.Add(RecipeCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
 
         // `inspect` groups read-only checks; each subcommand is one line here.
         var inspect = new Command("inspect", "Inspect a dataset or a model checkpoint without training.");

@@ -13,6 +13,8 @@ public sealed record RunSettings
     public string? EvalData { get; init; }
     /// <summary>Held-out records split from the training file when <see cref="EvalData"/> is null.</summary>
     public int EvalCount { get; init; }
+    /// <summary>Or this fraction of the training records (rounded up) when <see cref="EvalCount"/> is 0.</summary>
+    public double EvalFraction { get; init; }
     public required string OutputDir { get; init; }
     public ulong Seed { get; init; } = 42;
     /// <summary>QLoRA base quantisation; null trains LoRA on the stored weights.</summary>

@@ -170,10 +170,11 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
         var train = Encode(s.TrainData);
         List<EncodedSample> eval;
         if (s.EvalData != null) eval = Encode(s.EvalData);
-        else if (s.EvalCount > 0)
+        else if (s.EvalCount > 0 || s.EvalFraction > 0)
         {
+            int want = s.EvalCount > 0 ? s.EvalCount : (int)Math.Ceiling(s.EvalFraction * train.Count - 1e-9);
             var order = SeededShuffle.Permutation(train.Count, s.Seed ^ 0xE7A1);
-            var held = order.Take(Math.Min(s.EvalCount, train.Count / 2)).ToHashSet();
+            var held = order.Take(Math.Min(want, train.Count / 2)).ToHashSet();
             eval = held.Order().Select(i => train[i]).ToList();
             train = train.Where((_, i) => !held.Contains(i)).ToList();
         }

@@ -69,16 +69,17 @@ public class ShippedRecipesTests
     [InlineData("recipes/tiny/dpo.yaml")]
     public void Tiny_recipes_use_the_demo_values(string file)
     {
+        // The demo's invariants (the exact values are tuned with `vlmtune demo`, see the recipe comments).
         var r = Load(file);
         Assert.Equal(1, r.Seed);
-        Assert.Equal((8, 16.0), (r.Lora.R, r.Lora.Alpha));
-        Assert.Equal(2e-3, r.Train.Lr);
-        Assert.Equal((4, 1), (r.Train.BatchSize, r.Train.GradAccum));
-        Assert.InRange(r.Train.MaxSteps, 40, 80);
+        Assert.Equal(2.0, r.Lora.Alpha / r.Lora.R);
+        Assert.Equal(1, r.Train.GradAccum);
+        Assert.InRange(r.Train.MaxSteps, 10, 1000);
         Assert.False(r.Train.GradientCheckpointing);
         Assert.True(r.Quantization.Enabled);
         Assert.Equal(QuantType.Nf4, r.Quantization.Type);
-        Assert.Equal(ValueList<Tower>.Of(Tower.Text), r.Lora.Towers);
+        Assert.Contains(Tower.Text, r.Lora.Towers);
+        if (r.Kind == RecipeKind.Sft) Assert.Equal(ValueList<string>.Of("lm_head"), r.Lora.ModulesToSave);
     }
 
     [Fact]

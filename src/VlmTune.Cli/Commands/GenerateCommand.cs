@@ -66,7 +66,7 @@ public static class GenerateCommand
         return 0;
     }
 
-    static SmolVlmInputs FromPrompt(SmolVlmProcessor processor, string prompt, string? imagePath)
+    internal static SmolVlmInputs FromPrompt(SmolVlmProcessor processor, string prompt, string? imagePath)
     {
         List<ContentPart> parts = imagePath is null ? [ContentPart.FromText(prompt)] : [ContentPart.Image(), ContentPart.FromText(prompt)];
         string text = processor.ChatTemplate.Render([new ChatMessage("user", parts)], addGenerationPrompt: true);

@@ -1,0 +1,28 @@
+using System.CommandLine;
+using VlmTune.Recipes;
+
+namespace VlmTune.Cli.Commands;
+
+/// <summary>`vlmtune recipe keys` lists every recipe key; `vlmtune recipe validate FILE [--set ...]` checks one and prints it resolved.</summary>
+public static class RecipeCommand
+{
+    public static Command Create()
+    {
+        var keys = new Command("keys", "List every recipe key with its type, default and meaning.");
+        keys.SetAction(_ => { Console.WriteLine(RecipeDocs.Describe()); return 0; });
+        var file = new Argument<string>("recipe") { Description = "Recipe YAML file." };
+        var set = new Option<string[]>("--set") { Description = "Override a key (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var validate = new Command("validate", "Check a recipe (and overrides) and print it fully resolved.") { file, set };
+        validate.SetAction(r =>
+        {
+            string path = r.GetValue(file)!;
+            if (!File.Exists(path)) throw new UserErrorException($"{path}: recipe file not found");
+            Console.Write(RecipeLoader.Load(path, r.GetValue(set) ?? []).ToYaml());
+            return 0;
+        });
+        var command = new Command("recipe", "Recipe tools: list keys, validate a file.");
+        command.Subcommands.Add(keys);
+        command.Subcommands.Add(validate);
+        return command;
+    }
+}

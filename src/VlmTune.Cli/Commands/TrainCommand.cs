@@ -1,0 +1,62 @@
+using System.CommandLine;
+using VlmTune.Recipes;
+using VlmTune.Tensors.Cpu;
+using VlmTune.Training;
+
+namespace VlmTune.Cli.Commands;
+
+/// <summary>
+/// `vlmtune sft RECIPE` / `vlmtune dpo RECIPE` [--set key=value ...]: load and validate the recipe (every error before
+/// any compute), save the resolved recipe in the run directory, then train; a run directory with checkpoints resumes
+/// automatically. Ctrl-C writes a checkpoint and exits.
+/// </summary>
+public static class TrainCommand
+{
+    public static Command Create(RecipeKind kind)
+    {
+        string verb = kind == RecipeKind.Sft ? "sft" : "dpo";
+        var recipe = new Argument<string>("recipe") { Description = "Recipe YAML file (see recipes/ and `vlmtune recipe keys`)." };
+        var set = new Option<string[]>("--set") { Description = "Override a recipe key, e.g. --set lora.r=16 (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var command = new Command(verb, kind == RecipeKind.Sft
+            ? "Supervised fine-tuning with LoRA / QLoRA from a recipe."
+            : "Preference optimisation (DPO, IPO, hinge, robust) with LoRA / QLoRA from a recipe.") { recipe, set };
+        command.SetAction(r => Run(kind, r.GetValue(recipe)!, r.GetValue(set) ?? []));
+        return command;
+    }
+
+    public static int Run(RecipeKind kind, string recipePath, IReadOnlyList<string> overrides)
+    {
+        if (!File.Exists(recipePath)) throw new UserErrorException($"{recipePath}: recipe file not found");
+        var recipe = RecipeLoader.Load(recipePath, overrides);
+        if (recipe.Kind != kind)
+            throw new UserErrorException($"{recipePath}: kind is {recipe.Kind.ToString().ToLowerInvariant()}, but this is `vlmtune {kind.ToString().ToLowerInvariant()}`");
+        var settings = RecipeMapping.ToRunSettings(recipe);
+        if (!File.Exists(Path.Combine(settings.ModelDir, "config.json")))
+            throw new UserErrorException($"{recipePath}: model.path {settings.ModelDir} is not a checkpoint directory (no config.json)");
+        if (!File.Exists(settings.TrainData)) throw new UserErrorException($"{recipePath}: data.train {settings.TrainData} not found");
+        if (settings.EvalData != null && !File.Exists(settings.EvalData)) throw new UserErrorException($"{recipePath}: data.eval {settings.EvalData} not found");
+        Directory.CreateDirectory(settings.OutputDir);
+        File.WriteAllText(Path.Combine(settings.OutputDir, Recipe.ResolvedFileName), recipe.ToYaml());
+
+        using var observer = new RunObserver(settings.OutputDir, settings.LogEverySteps);
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            observer.Warn("interrupted: writing a checkpoint after the current step");
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            observer.Info($"{recipe.Kind.ToString().ToLowerInvariant()} run → {settings.OutputDir} (recipe {recipePath}, hash {recipe.Hash()[..12]})");
+            if (kind == RecipeKind.Sft) new SftTrainer(settings, CpuBackend.Device, observer).Run(cancel.Token);
+            else new DpoTrainer(settings, CpuBackend.Device, observer).Run(cancel.Token);
+            return cancel.IsCancellationRequested ? 130 : 0;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+}
