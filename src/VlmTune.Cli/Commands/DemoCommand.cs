@@ -21,7 +21,7 @@ public static class DemoCommand
         var output = new Option<string>("--out") { Description = "Run directory.", DefaultValueFactory = _ => Path.Combine("runs", "demo") };
         var seed = new Option<int>("--seed") { Description = "Seed of the data, the base model and training.", DefaultValueFactory = _ => 1 };
         var train = new Option<int>("--train") { Description = "Training examples.", DefaultValueFactory = _ => 1000 };
-        var eval = new Option<int>("--eval") { Description = "Held-out examples.", DefaultValueFactory = _ => 40 };
+        var eval = new Option<int>("--eval") { Description = "Held-out examples.", DefaultValueFactory = _ => 100 };
         var command = new Command("demo", "Run the embedded end-to-end demo (synthetic shapes task; SFT with QLoRA, then DPO, merge, generate).")
         {
             output, seed, train, eval,
@@ -93,6 +93,10 @@ public static class DemoCommand
             var (tokens, _) = Generator.Generate(model, inputs, new GenerationOptions { MaxNewTokens = 6, StopTokenIds = [processor.TokenIds.EndOfUtterance] });
             answers.Add(processor.Tokenizer.Decode(tokens.Where(t => t != processor.TokenIds.EndOfUtterance).Select(t => (int)t).ToArray()));
         }
-        return ShapesTask.Accuracy(task.Eval, answers);
+        double all = ShapesTask.Accuracy(task.Eval, answers);
+        var parts = task.Eval.Select((r, i) => (r.Question, Ok: ShapesTask.Score(answers[i], r.Answer)))
+            .GroupBy(x => x.Question).Select(g => $"{g.Key.ToString().ToLowerInvariant()} {g.Count(x => x.Ok)}/{g.Count()}");
+        Console.WriteLine($"demo:   {(adapter == null ? "base" : Path.GetFileName(Path.GetDirectoryName(adapter)))}: {string.Join(", ", parts)}; e.g. \"{answers[0]}\" for \"{task.Eval[0].Answer}\"");
+        return all;
     }
 }
