@@ -14,10 +14,13 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
     readonly StreamWriter _metrics;
     readonly int _every;
     readonly DateTime _started = DateTime.UtcNow;
+    readonly string _runDir;
+    readonly List<(double, double)> _loss = [], _evalLoss = [], _chosen = [], _rejected = [];
 
     public RunObserver(string runDir, int every)
     {
         Directory.CreateDirectory(runDir);
+        _runDir = runDir;
         _every = Math.Max(1, every);
         _log = new LoggerConfiguration()
             .WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss} {Message:lj}{NewLine}")
@@ -31,6 +34,7 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
 
     public void Step(StepReport r)
     {
+        _loss.Add((r.Step, r.Loss));
         Line(("step", r.Step), ("loss", Math.Round(r.Loss, 6)), ("lr", r.Lr), ("grad_norm", Math.Round(r.GradNorm, 6)),
             ("tokens_per_s", Math.Round(r.TokensPerSecond, 1)), ("supervised_tokens", r.SupervisedTokens), ("peak_memory_mb", Math.Round(r.PeakMemoryMb, 1)));
         if (r.Step % _every != 0 && r.Step != r.TotalSteps) return;
@@ -40,8 +44,20 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
             r.Step, r.TotalSteps, r.Loss, r.Lr, r.GradNorm, r.TokensPerSecond, eta);
     }
 
+    public void Dpo(int step, Training.Dpo.DpoMetrics m)
+    {
+        Line(("step", step), ("rewards/chosen", m.RewardsChosen), ("rewards/rejected", m.RewardsRejected), ("rewards/accuracies", m.RewardsAccuracies),
+            ("rewards/margins", m.RewardsMargins), ("logps/chosen", m.LogpsChosen), ("logps/rejected", m.LogpsRejected));
+        _chosen.Add((step, m.RewardsChosen));
+        _rejected.Add((step, m.RewardsRejected));
+        if (step % _every == 0)
+            _log.Information("  rewards/chosen {C:F4}  rewards/rejected {R:F4}  rewards/accuracies {A:F3}  rewards/margins {M:F4}  logps/chosen {LC:F3}  logps/rejected {LR:F3}",
+                m.RewardsChosen, m.RewardsRejected, m.RewardsAccuracies, m.RewardsMargins, m.LogpsChosen, m.LogpsRejected);
+    }
+
     public void Eval(EvalReport r)
     {
+        _evalLoss.Add((r.Step, r.Loss));
         Line(("step", r.Step), ("eval_loss", Math.Round(r.Loss, 6)), ("eval_token_accuracy", Math.Round(r.TokenAccuracy, 6)), ("eval_tokens", r.Tokens));
         _log.Information("eval @ step {Step}: loss {Loss:F4}, token accuracy {Acc:P1} over {N} tokens", r.Step, r.Loss, r.TokenAccuracy, r.Tokens);
     }
@@ -59,8 +75,28 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
         _metrics.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
     }
 
+    /// <summary>loss.png (training loss blue, eval loss red) and, for DPO, rewards.png (chosen green, rejected red).</summary>
+    void SaveCurves()
+    {
+        try
+        {
+            if (_loss.Count > 1)
+            {
+                CurvePlot.Save(Path.Combine(_runDir, "loss.png"), [(_loss, ((byte)31, (byte)119, (byte)180)), (_evalLoss, ((byte)214, (byte)39, (byte)40))]);
+                _log.Information("loss curve: {Path} (training loss {A:F4} → {B:F4})", Path.Combine(_runDir, "loss.png"), _loss[0].Item2, _loss[^1].Item2);
+            }
+            if (_chosen.Count > 1)
+                CurvePlot.Save(Path.Combine(_runDir, "rewards.png"), [(_chosen, ((byte)44, (byte)160, (byte)44)), (_rejected, ((byte)214, (byte)39, (byte)40))]);
+        }
+        catch (IOException e)
+        {
+            _log.Warning("could not write the curves: {Message}", e.Message);
+        }
+    }
+
     public void Dispose()
     {
+        SaveCurves();
         _metrics.Dispose();
         _log.Dispose();
     }

@@ -33,6 +33,9 @@ public sealed class VisionEncoder
 
     public IReadOnlyList<VisionLayer> Layers => _layers;
 
+    /// <summary>Recompute each encoder layer in the backward pass instead of keeping its activations (training only).</summary>
+    public bool GradientCheckpointing { get; set; }
+
     /// <summary>
     /// pixels (n, C, H, W) → (n, S, D). <paramref name="positionIds"/> (n, S) i64 and <paramref name="keyMask"/> (n, S)
     /// come from <see cref="VisionPositions"/>; null means full tiles (identity positions, no mask).
@@ -46,7 +49,12 @@ public sealed class VisionEncoder
             ? Ops.Reshape(Ops.Embedding(Identity(n, s, pixels.Device), _positions), n, s, _cfg.HiddenSize)
             : Ops.Embedding(positionIds, _positions);
         h = Ops.Add(h, pos);
-        foreach (var layer in _layers) h = layer.Forward(h, keyMask);
+        bool recompute = GradientCheckpointing && Tensors.Autograd.GradMode.IsEnabled;
+        foreach (var layer in _layers)
+        {
+            var l = layer;
+            h = recompute ? Tensors.Autograd.Checkpoint.Run(a => l.Forward(a[0], keyMask), h) : l.Forward(h, keyMask);
+        }
         return _post.Forward(h);
     }
 

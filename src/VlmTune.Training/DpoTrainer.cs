@@ -89,8 +89,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             var report = new StepReport(step + 1, total, loss, lr, gradNorm, tokens / sw.Elapsed.TotalSeconds, 0, Environment.WorkingSet / 1e6, sw.Elapsed.TotalSeconds);
             reports.Add((report, m));
             _log.Step(report);
-            _log.Info($"  rewards/chosen {m.RewardsChosen:F4}  rewards/rejected {m.RewardsRejected:F4}  rewards/accuracies {m.RewardsAccuracies:F3}  " +
-                      $"rewards/margins {m.RewardsMargins:F4}  logps/chosen {m.LogpsChosen:F3}  logps/rejected {m.LogpsRejected:F3}");
+            _log.Dpo(step + 1, m);
             bool last = step + 1 == total;
             if (last || (s.CheckpointEverySteps > 0 && (step + 1) % s.CheckpointEverySteps == 0))
                 TrainingCheckpoint.Save(s.OutputDir, step + 1, adapters, optimizer, s.ConfigHash, s.Seed, s.ModelDir, s.KeepLast);

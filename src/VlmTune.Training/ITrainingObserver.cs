@@ -7,6 +7,7 @@ public interface ITrainingObserver
     void Warn(string message) { }
     void Step(StepReport report) { }
     void Eval(EvalReport report) { }
+    void Dpo(int step, Dpo.DpoMetrics metrics) { }
 }
 
 /// <summary>The loss became NaN/∞; the run stopped before writing a checkpoint.</summary>

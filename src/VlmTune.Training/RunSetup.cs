@@ -20,6 +20,7 @@ internal static class RunSetup
         if (s.Quantization != null)
             log.Info($"quantized {ModelQuantizer.QuantizeInPlace(model, s.Quantization)} linear layers to {s.Quantization.Type} (QLoRA base)");
         model.Text.GradientCheckpointing = s.GradientCheckpointing;
+        model.Vision.GradientCheckpointing = s.GradientCheckpointing;
         var dropout = new DropoutContext(s.Seed);
         var adapters = AdapterSet.Apply(model, s.Lora, s.Seed, dropout);
         var res = adapters.Resolution;
