@@ -17,13 +17,18 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
     readonly string _runDir;
     readonly List<(double, double)> _loss = [], _evalLoss = [], _chosen = [], _rejected = [];
 
-    public RunObserver(string runDir, int every)
+    /// <summary>Called on every step (the live progress display hooks in here).</summary>
+    public Action<StepReport>? OnStep { get; set; }
+
+    /// <param name="console">Also log to the console (off while a live progress display owns the terminal).</param>
+    public RunObserver(string runDir, int every, bool console = true)
     {
         Directory.CreateDirectory(runDir);
         _runDir = runDir;
         _every = Math.Max(1, every);
-        _log = new LoggerConfiguration()
-            .WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss} {Message:lj}{NewLine}")
+        var config = new LoggerConfiguration();
+        if (console) config = config.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss} {Message:lj}{NewLine}");
+        _log = config
             .WriteTo.File(Path.Combine(runDir, "train.log"), outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] {Message:lj}{NewLine}")
             .CreateLogger();
         _metrics = new StreamWriter(Path.Combine(runDir, "metrics.jsonl"), append: true) { AutoFlush = true };
@@ -35,6 +40,7 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
     public void Step(StepReport r)
     {
         _loss.Add((r.Step, r.Loss));
+        OnStep?.Invoke(r);
         Line(("step", r.Step), ("loss", Math.Round(r.Loss, 6)), ("lr", r.Lr), ("grad_norm", Math.Round(r.GradNorm, 6)),
             ("tokens_per_s", Math.Round(r.TokensPerSecond, 1)), ("supervised_tokens", r.SupervisedTokens), ("peak_memory_mb", Math.Round(r.PeakMemoryMb, 1)));
         if (r.Step % _every != 0 && r.Step != r.TotalSteps) return;

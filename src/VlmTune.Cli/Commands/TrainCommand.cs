@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Spectre.Console;
 using VlmTune.Recipes;
 using VlmTune.Tensors.Cpu;
 using VlmTune.Training;
@@ -38,7 +39,9 @@ public static class TrainCommand
         Directory.CreateDirectory(settings.OutputDir);
         File.WriteAllText(Path.Combine(settings.OutputDir, Recipe.ResolvedFileName), recipe.ToYaml());
 
-        using var observer = new RunObserver(settings.OutputDir, settings.LogEverySteps);
+        // A live progress bar when the output is a terminal (logging.progress: auto); plain lines otherwise.
+        bool live = recipe.Logging.Progress == ProgressMode.Auto && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        using var observer = new RunObserver(settings.OutputDir, settings.LogEverySteps, console: !live && recipe.Logging.Progress != ProgressMode.None);
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
@@ -50,8 +53,29 @@ public static class TrainCommand
         try
         {
             observer.Info($"{recipe.Kind.ToString().ToLowerInvariant()} run → {settings.OutputDir} (recipe {recipePath}, hash {recipe.Hash()[..12]})");
-            if (kind == RecipeKind.Sft) new SftTrainer(settings, CpuBackend.Device, observer).Run(cancel.Token);
-            else new DpoTrainer(settings, CpuBackend.Device, observer).Run(cancel.Token);
+            void Train()
+            {
+                if (kind == RecipeKind.Sft) new SftTrainer(settings, CpuBackend.Device, observer).Run(cancel.Token);
+                else new DpoTrainer(settings, CpuBackend.Device, observer).Run(cancel.Token);
+            }
+            if (!live) Train();
+            else
+            {
+                AnsiConsole.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                    .Start(ctx =>
+                    {
+                        var task = ctx.AddTask($"{recipe.Kind.ToString().ToLowerInvariant()}: loading", maxValue: 1);
+                        observer.OnStep = r =>
+                        {
+                            task.MaxValue = r.TotalSteps;
+                            task.Value = r.Step;
+                            task.Description = $"step {r.Step}/{r.TotalSteps}  loss {r.Loss:F4}  {r.TokensPerSecond:F0} tok/s";
+                        };
+                        Train();
+                    });
+                Console.WriteLine($"log: {Path.Combine(settings.OutputDir, "train.log")}, metrics: {Path.Combine(settings.OutputDir, "metrics.jsonl")}");
+            }
             return cancel.IsCancellationRequested ? 130 : 0;
         }
         finally
