@@ -4,7 +4,7 @@ namespace VlmTune.Models.SmolVlm;
 /// Writing a whole checkpoint directory without ever leaving a half-written one: build it in a sibling temp directory,
 /// then swap it in (the old directory is renamed aside first and deleted only after the new one is in place).
 /// </summary>
-internal static class OutputDirectory
+public static class OutputDirectory
 {
     /// <summary>Refuses a non-empty output without <paramref name="force"/>, and any output that is, or contains, an input.</summary>
     public static void Check(string output, bool force, params string[] inputs)

@@ -43,20 +43,15 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         int warmup = LrSchedule.WarmupSteps(s.WarmupSteps, s.WarmupRatio, total);
         var parameters = adapters.TrainableParameters.Select(p => p.Tensor).ToList();
         var optimizer = new AdamW(parameters, s.Lr, s.Beta1, s.Beta2, s.Eps, s.WeightDecay);
-        int start = 0;
-        var latest = TrainingCheckpoint.List(s.OutputDir).LastOrDefault();
-        if (latest.Path != null)
-        {
-            start = TrainingCheckpoint.Restore(latest.Path, adapters, optimizer, s.ConfigHash);
-            _log.Info($"resumed from {latest.Path} at step {start}");
-        }
+        var order = new EpochOrder(pairs.Count, s.Seed, s.Shuffle);
+        int start = RunSetup.Resume(s, adapters, optimizer, _log);
 
         var reports = new List<(StepReport, DpoMetrics)>();
         for (int step = start; step < total; step++)
         {
             if (cancel.IsCancellationRequested)
             {
-                _log.Info($"interrupted: checkpoint {TrainingCheckpoint.Save(s.OutputDir, step, adapters, optimizer, s.ConfigHash, s.Seed, s.ModelDir, s.KeepLast)}");
+                _log.Info($"interrupted: checkpoint {RunSetup.SaveCheckpoint(s, step, adapters, optimizer)}");
                 return reports;
             }
             var sw = Stopwatch.StartNew();
@@ -66,7 +61,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             long tokens = 0;
             for (int k = 0; k < s.GradAccum; k++)
             {
-                var idx = Indices(pairs.Count, (long)step * perStep + k * s.BatchSize, s.BatchSize);
+                var idx = order.Slice((long)step * perStep + k * s.BatchSize, s.BatchSize);
                 var batch = collator.Collate(idx.Select(i => pairs[i]).ToList());
                 tokens += batch.AttentionMask.Sum();
                 dropout.Training = true;
@@ -81,18 +76,13 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             }
             if (!double.IsFinite(loss))
                 throw new TrainingDivergedException($"step {step + 1}: the DPO loss is {loss}; stopping (the last checkpoint in {s.OutputDir}/checkpoints is intact)");
-            float lr = LrSchedule.At(s.Schedule, s.Lr, step, warmup, total);
-            optimizer.Lr = lr;
-            double gradNorm = GradClip.ClipByGlobalNorm(parameters.Where(p => p.Grad != null), s.MaxGradNorm > 0 ? s.MaxGradNorm : float.PositiveInfinity).Item();
-            optimizer.StepOnce();
+            var (lr, gradNorm) = RunSetup.Update(s, optimizer, step, warmup, total);
             var m = Average(metrics);
             var report = new StepReport(step + 1, total, loss, lr, gradNorm, tokens / sw.Elapsed.TotalSeconds, 0, Environment.WorkingSet / 1e6, sw.Elapsed.TotalSeconds);
             reports.Add((report, m));
             _log.Step(report);
             _log.Dpo(step + 1, m);
-            bool last = step + 1 == total;
-            if (last || (s.CheckpointEverySteps > 0 && (step + 1) % s.CheckpointEverySteps == 0))
-                TrainingCheckpoint.Save(s.OutputDir, step + 1, adapters, optimizer, s.ConfigHash, s.Seed, s.ModelDir, s.KeepLast);
+            if (RunSetup.CheckpointDue(s, step + 1, total)) RunSetup.SaveCheckpoint(s, step + 1, adapters, optimizer);
         }
         _log.Info($"adapter saved to {RunSetup.SaveFinalAdapter(s, adapters)}");
         return reports;
@@ -186,22 +176,6 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         h.AppendData(System.Text.Encoding.UTF8.GetBytes($"{s.Quantization};{s.MaxLength};{s.Dpo.LossType};{s.AssistantOnly}"));
         return Convert.ToHexString(h.GetHashAndReset()).ToLowerInvariant();
     }
-
-    int[] Indices(int n, long from, int count)
-    {
-        var r = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            long g = from + i;
-            int epoch = (int)(g / n), offset = (int)(g % n);
-            r[i] = s.Shuffle ? Order(n, epoch)[offset] : offset;
-        }
-        return r;
-    }
-
-    readonly Dictionary<int, int[]> _orders = new();
-    int[] Order(int n, int epoch) =>
-        _orders.TryGetValue(epoch, out var o) ? o : _orders[epoch] = SeededShuffle.Permutation(n, s.Seed + (ulong)epoch);
 
     List<EncodedPair> LoadPairs(Data.SmolVlmProcessor processor)
     {

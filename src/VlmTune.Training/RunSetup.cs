@@ -4,6 +4,7 @@ using VlmTune.Models.SmolVlm.Adapters;
 using VlmTune.Models.SmolVlm.Quantization;
 using VlmTune.Nn.Lora;
 using VlmTune.Tensors;
+using VlmTune.Tensors.Optim;
 
 namespace VlmTune.Training;
 
@@ -30,17 +31,43 @@ internal static class RunSetup
         return (processor, model, adapters, dropout);
     }
 
-    /// <summary>Writes the final adapter to {output}/adapter atomically.</summary>
+    /// <summary>Writes the final adapter to {output}/adapter atomically (temp directory swapped in).</summary>
     public static string SaveFinalAdapter(RunSettings s, AdapterSet adapters)
     {
         string final = Path.Combine(s.OutputDir, "adapter");
-        string tmp = final + ".tmp";
-        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+        string tmp = OutputDirectory.CreateTemp(final);
         adapters.Save(tmp, s.ModelDir, s.ModelDir);
-        if (Directory.Exists(final)) Directory.Delete(final, true);
-        Directory.Move(tmp, final);
+        OutputDirectory.Commit(tmp, final);
         return final;
     }
+
+    /// <summary>Restores the latest checkpoint of the run directory, if any; returns the step to start from.</summary>
+    public static int Resume(RunSettings s, AdapterSet adapters, AdamW optimizer, ITrainingObserver log)
+    {
+        var latest = TrainingCheckpoint.List(s.OutputDir).LastOrDefault();
+        if (latest.Path == null) return 0;
+        int step = TrainingCheckpoint.Restore(latest.Path, adapters, optimizer, s.ConfigHash);
+        log.Info($"resumed from {latest.Path} at step {step}");
+        return step;
+    }
+
+    /// <summary>Scheduled learning rate, global-norm clipping, one AdamW update; returns (lr, gradient norm before clipping).</summary>
+    public static (float Lr, double GradNorm) Update(RunSettings s, AdamW optimizer, int step, int warmup, int total)
+    {
+        float lr = LrSchedule.At(s.Schedule, s.Lr, step, warmup, total);
+        optimizer.Lr = lr;
+        double norm = GradClip.ClipByGlobalNorm(optimizer.Parameters.Where(p => p.Grad != null),
+            s.MaxGradNorm > 0 ? s.MaxGradNorm : float.PositiveInfinity).Item();
+        optimizer.StepOnce();
+        return (lr, norm);
+    }
+
+    /// <summary>After optimiser step <paramref name="done"/> (1-based): a checkpoint is due every N steps and at the end.</summary>
+    public static bool CheckpointDue(RunSettings s, int done, int total) =>
+        done == total || (s.CheckpointEverySteps > 0 && done % s.CheckpointEverySteps == 0);
+
+    public static string SaveCheckpoint(RunSettings s, int step, AdapterSet adapters, AdamW optimizer) =>
+        TrainingCheckpoint.Save(s.OutputDir, step, adapters, optimizer, s.ConfigHash, s.Seed, s.ModelDir, s.KeepLast);
 
     public static int TotalSteps(RunSettings s, int samples)
     {

@@ -41,13 +41,8 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
         var optimizer = new AdamW(parameters, s.Lr, s.Beta1, s.Beta2, s.Eps, s.WeightDecay);
         var collator = new SftCollator(processor);
 
-        int start = 0;
-        var latest = TrainingCheckpoint.List(s.OutputDir).LastOrDefault();
-        if (latest.Path != null)
-        {
-            start = TrainingCheckpoint.Restore(latest.Path, adapters, optimizer, s.ConfigHash);
-            _log.Info($"resumed from {latest.Path} at step {start}");
-        }
+        var order = new EpochOrder(train.Count, s.Seed, s.Shuffle);
+        int start = RunSetup.Resume(s, adapters, optimizer, _log);
 
         // ---- loop ----
         var reports = new List<StepReport>();
@@ -55,12 +50,12 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
         {
             if (cancel.IsCancellationRequested)
             {
-                _log.Info($"interrupted: checkpoint {TrainingCheckpoint.Save(s.OutputDir, step, adapters, optimizer, s.ConfigHash, s.Seed, s.ModelDir, s.KeepLast)}");
+                _log.Info($"interrupted: checkpoint {RunSetup.SaveCheckpoint(s, step, adapters, optimizer)}");
                 return reports;
             }
             var sw = Stopwatch.StartNew();
             var micro = Enumerable.Range(0, s.GradAccum)
-                .Select(k => collator.Collate(SamplesAt(train, (long)step * perStep + k * s.BatchSize, s.BatchSize))).ToList();
+                .Select(k => collator.Collate(order.Slice((long)step * perStep + k * s.BatchSize, s.BatchSize).Select(i => train[i]).ToList())).ToList();
             long supervised = micro.Sum(b => TokenNormalizedLoss.CountSupervised(b.Labels, b.BatchSize));
             long tokens = micro.Sum(b => b.AttentionMask.Sum());
             optimizer.ZeroGrad();
@@ -76,10 +71,7 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
             }
             if (!double.IsFinite(loss))
                 throw new TrainingDivergedException($"step {step + 1}: the loss is {loss}; stopping (the last checkpoint in {s.OutputDir}/checkpoints is intact)");
-            float lr = LrSchedule.At(s.Schedule, s.Lr, step, warmup, total);
-            optimizer.Lr = lr;
-            double gradNorm = GradClip.ClipByGlobalNorm(parameters.Where(p => p.Grad != null), s.MaxGradNorm > 0 ? s.MaxGradNorm : float.PositiveInfinity).Item();
-            optimizer.StepOnce();
+            var (lr, gradNorm) = RunSetup.Update(s, optimizer, step, warmup, total);
             var report = new StepReport(step + 1, total, loss, lr, gradNorm, tokens / sw.Elapsed.TotalSeconds, supervised,
                 Environment.WorkingSet / 1e6, sw.Elapsed.TotalSeconds);
             reports.Add(report);
@@ -87,8 +79,7 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
             bool last = step + 1 == total;
             if (eval.Count > 0 && (last || (s.EvalEverySteps > 0 && (step + 1) % s.EvalEverySteps == 0)))
                 _log.Eval(Evaluate(model, collator, eval, step + 1, dropout));
-            if (last || (s.CheckpointEverySteps > 0 && (step + 1) % s.CheckpointEverySteps == 0))
-                TrainingCheckpoint.Save(s.OutputDir, step + 1, adapters, optimizer, s.ConfigHash, s.Seed, s.ModelDir, s.KeepLast);
+            if (RunSetup.CheckpointDue(s, step + 1, total)) RunSetup.SaveCheckpoint(s, step + 1, adapters, optimizer);
         }
         _log.Info($"adapter saved to {RunSetup.SaveFinalAdapter(s, adapters)}");
         return reports;
@@ -126,23 +117,6 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
         };
         return (inputs, Ops.FromArray(b.Labels, new Shape(b.BatchSize, b.SequenceLength), device));
     }
-
-    /// <summary>The samples at global positions [from, from+count) of the epoch-wise seeded order.</summary>
-    List<EncodedSample> SamplesAt(IReadOnlyList<EncodedSample> data, long from, int count)
-    {
-        var result = new List<EncodedSample>(count);
-        for (long g = from; g < from + count; g++)
-        {
-            int epoch = (int)(g / data.Count), offset = (int)(g % data.Count);
-            int index = s.Shuffle ? Order(data.Count, epoch)[offset] : offset;
-            result.Add(data[index]);
-        }
-        return result;
-    }
-
-    readonly Dictionary<int, int[]> _orders = new();
-    int[] Order(int n, int epoch) =>
-        _orders.TryGetValue(epoch, out var o) ? o : _orders[epoch] = SeededShuffle.Permutation(n, s.Seed + (ulong)epoch);
 
     (List<EncodedSample> Train, List<EncodedSample> Eval) LoadData(SmolVlmProcessor processor)
     {

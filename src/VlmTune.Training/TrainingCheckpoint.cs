@@ -23,9 +23,7 @@ public static class TrainingCheckpoint
         string root = Path.Combine(outputDir, "checkpoints");
         Directory.CreateDirectory(root);
         string final = Path.Combine(root, $"{Prefix}{step:D6}");
-        string tmp = final + ".tmp";
-        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
-        Directory.CreateDirectory(tmp);
+        string tmp = Models.SmolVlm.OutputDirectory.CreateTemp(final);
         adapters.Save(Path.Combine(tmp, "adapter"), modelDir, modelDir);
         var writer = new SafeTensorsWriter { Metadata = new() { ["format"] = "vlmtune-train-state" } };
         var p = adapters.TrainableParameters;
@@ -40,8 +38,7 @@ public static class TrainingCheckpoint
         writer.WriteFile(Path.Combine(tmp, "state.safetensors"));
         var state = new TrainerState(step, optimizer.Step, Enumerable.Range(0, p.Count).Select(optimizer.ParameterStep).ToArray(), seed, configHash);
         File.WriteAllText(Path.Combine(tmp, "trainer_state.json"), JsonSerializer.Serialize(state, TrainerStateJson.Default.TrainerState));
-        if (Directory.Exists(final)) Directory.Delete(final, true);
-        Directory.Move(tmp, final);
+        Models.SmolVlm.OutputDirectory.Commit(tmp, final);
         foreach (var old in List(outputDir).SkipLast(Math.Max(1, keepLast))) Directory.Delete(old.Path, true);
         return final;
     }
@@ -52,8 +49,9 @@ public static class TrainingCheckpoint
         string root = Path.Combine(outputDir, "checkpoints");
         if (!Directory.Exists(root)) return [];
         return Directory.GetDirectories(root, Prefix + "*")
-            .Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal) && File.Exists(Path.Combine(d, "trainer_state.json")))
-            .Select(d => (Step: int.Parse(Path.GetFileName(d)[Prefix.Length..]), Path: d))
+            .Select(d => (Ok: int.TryParse(Path.GetFileName(d)[Prefix.Length..], out int step), Step: step, Path: d))
+            .Where(c => c.Ok && File.Exists(Path.Combine(c.Path, "trainer_state.json")))   // temp/aside directories never parse
+            .Select(c => (c.Step, c.Path))
             .OrderBy(c => c.Step).ToList();
     }
 
