@@ -125,7 +125,7 @@ public sealed class DeviceAllocator : IDisposable
     {
         try
         {
-            return _accelerator.Allocate1D<byte>(size);
+            return Owned(_accelerator.Allocate1D<byte>(size));
         }
         catch (Exception e) when (e is OutOfMemoryException || e.GetType().Name.Contains("OutOfMemory", StringComparison.Ordinal) || e is ILGPU.Runtime.Cuda.CudaException)
         {
@@ -134,7 +134,7 @@ public sealed class DeviceAllocator : IDisposable
             ReleaseCached();
             try
             {
-                return _accelerator.Allocate1D<byte>(size);
+                return Owned(_accelerator.Allocate1D<byte>(size));
             }
             catch (Exception again)
             {
@@ -144,6 +144,19 @@ public sealed class DeviceAllocator : IDisposable
                     $"(in use {s.AllocatedBytes / 1048576.0:F1} MiB, reserved {s.ReservedBytes / 1048576.0:F1} MiB)", again);
             }
         }
+    }
+
+    /// <summary>
+    /// ILGPU buffers have finalizers that free the device memory. A dropped tensor's storage and its buffer become
+    /// unreachable together, so both finalizers would run: the storage's puts the buffer back in the cache while the
+    /// buffer's own frees it (a freed block handed out again). The allocator owns its blocks instead: they are freed
+    /// only by <see cref="ReleaseCached"/>, <see cref="Dispose"/> or the accelerator's disposal.
+    /// </summary>
+    static MemoryBuffer1D<byte, Stride1D.Dense> Owned(MemoryBuffer1D<byte, Stride1D.Dense> buffer)
+    {
+        GC.SuppressFinalize(buffer);
+        GC.SuppressFinalize(((ILGPU.IArrayView)buffer).Buffer); // the wrapped accelerator buffer that holds the memory
+        return buffer;
     }
 
     static void DrainFinalizers()
