@@ -74,9 +74,9 @@ public class AttentionTests
         var a = RunCuda(c, x, device ?? Sim.Device);
         Close.Tensors(e.O, a.O, what: $"o {c}");
         Close.Tensors(e.Lse, a.Lse, what: $"lse {c}");
-        Close.Tensors(e.Dq, a.Dq, 1e-5f, 1e-5f, what: $"dq {c}");
-        Close.Tensors(e.Dk, a.Dk, 1e-5f, 1e-5f, what: $"dk {c}");
-        Close.Tensors(e.Dv, a.Dv, 1e-5f, 1e-5f, what: $"dv {c}");
+        Close.Tensors(e.Dq, a.Dq, 1e-5f, 1e-6f, what: $"dq {c}");
+        Close.Tensors(e.Dk, a.Dk, 1e-5f, 1e-6f, what: $"dk {c}");
+        Close.Tensors(e.Dv, a.Dv, 1e-5f, 1e-6f, what: $"dv {c}");
     }
 
     static int[] Padded(int b, int s, params int[] lengths)
@@ -92,7 +92,7 @@ public class AttentionTests
         { "non-causal, default tiles", new Case(2, 2, 2, 13, 21, 16) },
         { "non-causal, 8-row tiles", new Case(1, 2, 2, 19, 27, 8, TileCap: 8) },
         { "causal D=64, two 32-row tiles", new Case(1, 2, 2, 37, 37, 64, Causal: true) },
-        { "causal, T < S, 8-row tiles", new Case(2, 1, 1, 21, 30, 16, Causal: true, QOffset: 9, TileCap: 8) },
+        { "causal, T < S, keys no query sees", new Case(2, 1, 1, 21, 30, 16, Causal: true, QOffset: 3, TileCap: 8) },
         { "decode T=1", new Case(2, 2, 2, 1, 29, 16, Causal: true, QOffset: 28) },
         { "decode T=3, 8-row tiles", new Case(1, 2, 1, 3, 40, 8, Causal: true, QOffset: 37, TileCap: 8) },
         { "GQA H=4 Hkv=2 causal", new Case(1, 4, 2, 11, 17, 16, Causal: true, QOffset: 6, TileCap: 8) },
@@ -108,7 +108,7 @@ public class AttentionTests
     [MemberData(nameof(F32Cases))]
     public void F32_forward_and_backward_match_cpu(string name, Case c)
     {
-        System.IO.File.AppendAllText("/tmp/attn-cases.log", name + "\n");
+        _ = name; // names the case in the test list
         AssertF32(c);
     }
 
@@ -187,7 +187,8 @@ public class AttentionTests
     [Fact]
     public void Warp_32_matches_cpu()
     {
-        AssertF32(new Case(2, 4, 2, 13, 20, 16, Causal: true, QOffset: 7, Mask: Padded(2, 20, 20, 14), TileCap: 8), Sim.Wide);
+        // GQA, padding mask, causal offset and several tiles at the real GPU's warp width (32 threads per shuffle)
+        AssertF32(new Case(1, 4, 2, 9, 14, 16, Causal: true, QOffset: 5, Mask: Padded(1, 14, 11), TileCap: 8), Sim.Wide);
     }
 
     [Fact]
