@@ -19,6 +19,10 @@ public sealed class DeviceAllocator : IDisposable
 {
     readonly Accelerator _accelerator;
     readonly Dictionary<long, Stack<MemoryBuffer1D<byte, Stride1D.Dense>>> _free = new();
+    // Every block taken from the device and not yet given back to it. ILGPU's buffers have finalizers of their own:
+    // a dropped tensor's buffer would be finalized (its memory freed) in the same collection as its CudaStorage,
+    // whose finalizer then returned the dead buffer to the cache. Holding every block here keeps them reachable.
+    readonly HashSet<MemoryBuffer1D<byte, Stride1D.Dense>> _owned = new(ReferenceEqualityComparer.Instance);
     readonly object _lock = new();
     long _allocated, _reserved, _peak, _deviceAllocations, _sinceCollect;
     bool _disposed;
@@ -81,6 +85,7 @@ public sealed class DeviceAllocator : IDisposable
         var buffer = AllocateFromDevice(size);
         lock (_lock)
         {
+            _owned.Add(buffer);
             _reserved += size;
             _deviceAllocations++;
             Account(size);
@@ -110,6 +115,7 @@ public sealed class DeviceAllocator : IDisposable
                 {
                     var b = stack.Pop();
                     _reserved -= b.Length;
+                    _owned.Remove(b);
                     b.Dispose();
                 }
         }
