@@ -261,7 +261,7 @@ public static partial class PtxGate
         foreach (var b in run.Batches)
             foreach (var w in b.Warnings) sb.AppendLine(inv, $"warning: {w}");
         int failing = rows.Count(r => r.Failures().Any());
-        sb.AppendLine(inv, $"{rows.Count - failing} passed, {failing} failed the gate; ILGPU {rows.Sum(r => r.CompileMs) / 1000:F1} s, " +
+        sb.AppendLine(inv, $"gate: {rows.Count - failing} of {rows.Count} kernel(s) pass, {failing} fail; ILGPU {rows.Sum(r => r.CompileMs) / 1000:F1} s, " +
                            $"ptxas {run.Batches.Count} batch(es) {run.Batches.Sum(b => b.Elapsed.TotalSeconds):F1} s" +
                            $"{(run.Batches.Any(b => !b.Succeeded) ? " (+ modules alone after a failed batch)" : "")}; {run.Elapsed.TotalSeconds:F1} s in all.");
         return sb.ToString();

@@ -21,7 +21,7 @@ public class PtxGateTests(ITestOutputHelper output)
     static bool IsIndex(Type t) => t.Namespace == "ILGPU" && IndexTypes.Contains(t.Name);
 
     static string ReportPath => Environment.GetEnvironmentVariable("VLMTUNE_PTX_REPORT") is { Length: > 0 } p
-        ? Path.GetFullPath(p) : Path.Combine(CudaTools.RepoRoot, "artifacts", "ptx-gate.txt");
+        ? Path.GetFullPath(p, CudaTools.RepoRoot) : Path.Combine(CudaTools.RepoRoot, "artifacts", "ptx-gate.txt");
 
     [Fact]
     public void Every_kernel_assembles_for_sm90_and_NoSpill_kernels_do_not_spill()
