@@ -33,6 +33,12 @@ internal static class CudaRuntime
         get { lock (_lock) return _cublas ??= CudaLibraries.LoadCublas(CudaSearchEnvironment.FromProcess()); }
     }
 
+    /// <summary>
+    /// The ILGPU context of a real GPU. The PTX gate (tests/VlmTune.Tensors.Cuda.Tests/Ptx) compiles every kernel with
+    /// exactly this configuration, so what it checks is what the GPU runs: change it here only.
+    /// </summary>
+    internal static void ConfigureContext(Context.Builder b) => b.Cuda().Optimize(OptimizationLevel.O1);
+
     public static (Context, Accelerator) CreateAccelerator(CudaBackendOptions options)
     {
         var log = options.Log;
@@ -51,7 +57,7 @@ internal static class CudaRuntime
         Context? context = null;
         try
         {
-            context = Context.Create(b => b.Cuda().Optimize(OptimizationLevel.O1));
+            context = Context.Create(ConfigureContext);
             CudaDevice? device = null;
             foreach (var dev in context.GetCudaDevices())
                 if (dev.DeviceId == gpu.Device) device = dev;

@@ -27,7 +27,7 @@ public sealed class PtxCompiler : IDisposable
     public static readonly CudaInstructionSet InstructionSet = CudaInstructionSet.ISA_78;
 
     /// <summary>The configuration used while CudaRuntime has no ConfigureContext.</summary>
-    public static void Fallback(Context.Builder b) => b.Cuda().Optimize(OptimizationLevel.O2);
+    public static void Fallback(Context.Builder b) => b.Cuda().Optimize(OptimizationLevel.O1);
 
     readonly Context _context;
     readonly PTXBackend _backend;
@@ -41,7 +41,7 @@ public sealed class PtxCompiler : IDisposable
             ?.GetMethod("ConfigureContext", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic, [typeof(Context.Builder)]);
         _context = hook != null ? Context.Create(b => hook.Invoke(null, [b])) : Context.Create(Fallback);
         Description = (hook != null ? "CudaRuntime.ConfigureContext" : "gate default: Cuda(), no CudaRuntime.ConfigureContext")
-                      + $", {_context.Properties.OptimizationLevel}";
+                      + $", O{(int)_context.Properties.OptimizationLevel}";
         _backend = new PTXBackend(_context, new CudaCapabilityContext(Architecture), Architecture, InstructionSet, null);
     }
 

@@ -164,15 +164,15 @@ public static partial class PtxGate
         return batch;
     }
 
-    static CudaTools.ProcessResult RunPtxas(string ptxas, IReadOnlyList<string> extraArgs, string cubin, IEnumerable<string> inputs)
+    static PtxTools.ProcessResult RunPtxas(string ptxas, IReadOnlyList<string> extraArgs, string cubin, IEnumerable<string> inputs)
     {
         try
         {
-            return CudaTools.Run(ptxas, ["-arch=sm_90", "-v", .. extraArgs, "-o", cubin, .. inputs], null, PtxasTimeout);
+            return PtxTools.Run(ptxas, ["-arch=sm_90", "-v", .. extraArgs, "-o", cubin, .. inputs], null, PtxasTimeout);
         }
         catch (Exception e)
         {
-            return new CudaTools.ProcessResult(-1, "", $"could not run {ptxas}: {e.Message}", false);
+            return new PtxTools.ProcessResult(-1, "", $"could not run {ptxas}: {e.Message}", false);
         }
     }
 

@@ -21,20 +21,20 @@ public class PtxGateTests(ITestOutputHelper output)
     static bool IsIndex(Type t) => t.Namespace == "ILGPU" && IndexTypes.Contains(t.Name);
 
     static string ReportPath => Environment.GetEnvironmentVariable("VLMTUNE_PTX_REPORT") is { Length: > 0 } p
-        ? Path.GetFullPath(p, CudaTools.RepoRoot) : Path.Combine(CudaTools.RepoRoot, "artifacts", "ptx-gate.txt");
+        ? Path.GetFullPath(p, PtxTools.RepoRoot) : Path.Combine(PtxTools.RepoRoot, "artifacts", "ptx-gate.txt");
 
     [Fact]
     public void Every_kernel_assembles_for_sm90_and_NoSpill_kernels_do_not_spill()
     {
         var kernels = KernelCatalog.All();
         Assert.True(kernels.Count > 0, "PTX gate: KernelCatalog.All() is empty: no [GpuKernel] method was found, so nothing was checked");
-        var ptxas = CudaTools.Ptxas; // throws with the fetch script's output when the tools cannot be fetched
-        var work = Path.Combine(CudaTools.RepoRoot, "artifacts", "ptx-gate");
+        var ptxas = PtxTools.Ptxas; // throws with the fetch script's output when the tools cannot be fetched
+        var work = Path.Combine(PtxTools.RepoRoot, "artifacts", "ptx-gate");
         var run = PtxGate.Run(kernels, work, ptxas);
         var failures = run.Failures().ToList();
         failures.AddRange(CheckSass(run));
 
-        var table = PtxGate.Table(run, CudaTools.PtxasVersion);
+        var table = PtxGate.Table(run, PtxTools.PtxasVersion);
         output.WriteLine(table);
         Directory.CreateDirectory(Path.GetDirectoryName(ReportPath)!);
         File.WriteAllText(ReportPath, table);
@@ -51,7 +51,7 @@ public class PtxGateTests(ITestOutputHelper output)
     {
         var sample = run.Rows.Where(r => r.Entry != null).MinBy(r => r.Ptx!.Length);
         if (sample == null) yield break;
-        var sass = CudaTools.Run(CudaTools.Cuobjdump, ["-sass", "-fun", sample.EntryName!, sample.CubinPath!], null, TimeSpan.FromMinutes(2));
+        var sass = PtxTools.Run(PtxTools.Cuobjdump, ["-sass", "-fun", sample.EntryName!, sample.CubinPath!], null, TimeSpan.FromMinutes(2));
         if (sass.ExitCode != 0 || !sass.Stdout.Contains("code for sm_90", StringComparison.Ordinal)
             || !sass.Stdout.Contains($"Function : {sample.EntryName}", StringComparison.Ordinal)
             || !sass.Stdout.Contains("EXIT", StringComparison.Ordinal))
@@ -105,9 +105,9 @@ public class PtxGateTests(ITestOutputHelper output)
     [Fact]
     public void Gate_sees_spills_shared_memory_and_ptxas_errors()
     {
-        var ptxas = CudaTools.Ptxas;
+        var ptxas = PtxTools.Ptxas;
         KernelCatalog.Entry Probe(string name, KernelGrouping g) => new(typeof(GateProbes).GetMethod(name)!, g, NoSpill: true);
-        var work = Path.Combine(CudaTools.RepoRoot, "artifacts", "ptx-gate-probes");
+        var work = Path.Combine(PtxTools.RepoRoot, "artifacts", "ptx-gate-probes");
         // Capped at 24 registers (sm_90's lower bound), 40 live floats must spill: a NoSpill kernel then fails.
         var run = PtxGate.Run(
             [Probe(nameof(GateProbes.Pressure), KernelGrouping.Explicit), Probe(nameof(GateProbes.Shared), KernelGrouping.Explicit),
