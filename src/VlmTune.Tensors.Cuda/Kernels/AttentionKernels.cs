@@ -158,11 +158,11 @@ public static class AttentionKernels
                     mx = WarpMax(mx);
                     float mOld = sM[i], mNew = MathF.Max(mOld, mx);
                     bool none = mNew == float.NegativeInfinity;
-                    float corr = none ? 1f : MathF.Exp(mOld - mNew);
+                    float corr = none ? 1f : KMath.Exp(mOld - mNew);
                     float sum = 0f;
                     for (int j = lane; j < kn; j += ws)
                     {
-                        float p = none ? 0f : MathF.Exp(sS[i * bk + j] - mNew);
+                        float p = none ? 0f : KMath.Exp(sS[i * bk + j] - mNew);
                         sS[i * bk + j] = p;
                         sum += p;
                     }
@@ -198,7 +198,7 @@ public static class AttentionKernels
             {
                 float l = sL[i];
                 long at = lse.Offset + bi * lse.Strides.A0 + hi * lse.Strides.A1 + (q0 + i) * lse.Strides.A2;
-                lse.Store(at, l == 0f ? float.NegativeInfinity : sM[i] + MathF.Log(l));
+                lse.Store(at, l == 0f ? float.NegativeInfinity : sM[i] + KMath.Log(l));
             }
             Group.Barrier();
         }
@@ -308,7 +308,7 @@ public static class AttentionKernels
                                 dot += sQ[qi + c] * sK[kj + c];
                                 dpv += sG[qi + c] * sV[kj + c];
                             }
-                            p = MathF.Exp(dot * a.Scale - li);
+                            p = KMath.Exp(dot * a.Scale - li);
                             ds = p * (dpv - sDel[i]);
                         }
                         sP[i * bk + j] = p;
@@ -418,7 +418,7 @@ public static class AttentionKernels
                             dot += sQ[qi + c] * sK[kj + c];
                             dpv += sG[qi + c] * sV[kj + c];
                         }
-                        float p = MathF.Exp(dot * a.Scale - li);
+                        float p = KMath.Exp(dot * a.Scale - li);
                         ds = p * (dpv - sDel[i]);
                     }
                     sdS[i * bk + j] = ds;
