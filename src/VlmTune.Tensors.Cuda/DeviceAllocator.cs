@@ -19,6 +19,11 @@ public sealed class DeviceAllocator : IDisposable
 {
     readonly Accelerator _accelerator;
     readonly Dictionary<long, Stack<MemoryBuffer1D<byte, Stride1D.Dense>>> _free = new();
+    // Blocks handed out and not yet returned. Holding them here keeps every block strongly reachable while a tensor
+    // uses it: ILGPU's buffers have finalizers of their own, and a dropped storage and its buffer would otherwise
+    // become unreachable together — the buffer's finalizer could free the memory before (or after) the storage's
+    // finalizer returned it to the cache, and a later tensor would get a freed block.
+    readonly HashSet<MemoryBuffer1D<byte, Stride1D.Dense>> _rented = new(ReferenceEqualityComparer.Instance);
     readonly object _lock = new();
     long _allocated, _reserved, _peak, _deviceAllocations, _sinceCollect;
     bool _disposed;
@@ -60,7 +65,7 @@ public sealed class DeviceAllocator : IDisposable
             if (_free.TryGetValue(size, out var stack) && stack.Count > 0)
             {
                 Account(size);
-                return stack.Pop();
+                return Hold(stack.Pop());
             }
             _sinceCollect += size;
             collect = _sinceCollect >= CollectEveryBytes;
@@ -74,7 +79,7 @@ public sealed class DeviceAllocator : IDisposable
                 if (_free.TryGetValue(size, out var stack) && stack.Count > 0)
                 {
                     Account(size);
-                    return stack.Pop();
+                    return Hold(stack.Pop());
                 }
             }
         }
@@ -84,14 +89,15 @@ public sealed class DeviceAllocator : IDisposable
             _reserved += size;
             _deviceAllocations++;
             Account(size);
+            return Hold(buffer);
         }
-        return buffer;
     }
 
     public void Return(MemoryBuffer1D<byte, Stride1D.Dense> buffer)
     {
         lock (_lock)
         {
+            _rented.Remove(buffer);
             if (_disposed) return;
             long size = buffer.Length;
             _allocated -= size;
@@ -113,6 +119,13 @@ public sealed class DeviceAllocator : IDisposable
                     b.Dispose();
                 }
         }
+    }
+
+    /// <summary>Records a block as handed out (call under the lock).</summary>
+    MemoryBuffer1D<byte, Stride1D.Dense> Hold(MemoryBuffer1D<byte, Stride1D.Dense> buffer)
+    {
+        _rented.Add(buffer);
+        return buffer;
     }
 
     void Account(long size)
