@@ -19,6 +19,7 @@ public sealed partial class CudaBackend
         if (y.Numel == 0) return;
         _embedding ??= Accelerator.LoadStreamKernel<KTensor, KTensor, KTensor, long, long, int>(IndexingKernels.Embedding);
         _embedding(Rows(ids.Numel), K(ids), K(weight), K(y), v, c, DenseBits(ids, y));
+        KeepAlive(ids, weight, y);
     }
 
     public void EmbeddingBackward(Tensor ids, Tensor dy, Tensor dw)
@@ -29,6 +30,7 @@ public sealed partial class CudaBackend
         if (GroupSize > IndexingKernels.MaxGroupSize) throw new InvalidOperationException($"embedding backward: groups of {GroupSize} > {IndexingKernels.MaxGroupSize}");
         _embeddingBackward ??= Accelerator.LoadStreamKernel<KTensor, KTensor, KTensor, long, long, int>(IndexingKernels.EmbeddingBackward);
         _embeddingBackward(Rows(ids.Numel), K(ids), K(dy), K(dw), v, c, DenseBits(ids, dy, dw));
+        KeepAlive(ids, dy, dw);
     }
 
     public void Gather(Tensor x, int axis, Tensor index, Tensor y)
@@ -39,6 +41,7 @@ public sealed partial class CudaBackend
         xLine.Strides.Set(axis, 0);
         _gather ??= Accelerator.LoadStreamKernel<KTensor, KTensor, KTensor, long, long, int>(IndexingKernels.Gather);
         _gather(Grid(y.Numel), xLine, K(index), K(y), x.Shape.Dims[axis], x.Strides[axis], DenseBits(index, y));
+        KeepAlive(x, index, y);
     }
 
     public void ScatterAdd(Tensor dy, int axis, Tensor index, Tensor dx)
@@ -49,6 +52,7 @@ public sealed partial class CudaBackend
         _scatterAdd ??= Accelerator.LoadStreamKernel<KTensor, KTensor, KTensor, long, long, long, long, long>(IndexingKernels.ScatterAdd);
         _scatterAdd(Grid(lines.Numel), LineView(dy, lines, axis, 1), LineView(index, lines, axis, 1), LineView(dx, lines, axis, 1),
             index.Shape.Dims[axis], dx.Shape.Dims[axis], dy.Strides[axis], index.Strides[axis], dx.Strides[axis]);
+        KeepAlive(dy, index, dx);
     }
 
     /// <summary><paramref name="t"/>'s storage and strides seen with <paramref name="shape"/> (t's own extents may be larger).</summary>

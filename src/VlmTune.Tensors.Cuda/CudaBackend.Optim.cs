@@ -24,6 +24,7 @@ public sealed partial class CudaBackend
         _adamW ??= Accelerator.LoadStreamKernel<KTensor, KTensor, KTensor, KTensor, float, float, float, float, float, float, float, int>(OptimKernels.AdamW);
         _adamW(Grid(param.Numel), K(param), K(grad), K(m), K(v), decay, 1f - st.Beta1, st.Beta2, 1f - st.Beta2,
             stepSize, bc2Sqrt, st.Eps, DenseBits(param, grad, m, v));
+        KeepAlive(param, grad, m, v);
     }
 
     public void SumSquares(Tensor x, Tensor acc)
@@ -41,6 +42,7 @@ public sealed partial class CudaBackend
         _sumSquaresFinish ??= Accelerator.LoadStreamKernel<ArrayView<double>, int, KTensor>(OptimKernels.SumSquaresFinish);
         _sumSquaresPartials(grid, K(x), view, DenseBits(x));
         _sumSquaresFinish(Rows(1), view, groups, K(acc));
+        KeepAlive(x, acc);
     }
 
     public void ClipScale(Tensor x, Tensor sumSquares, float maxNorm)
@@ -51,5 +53,6 @@ public sealed partial class CudaBackend
         if (x.Numel == 0) return;
         _clipScale ??= Accelerator.LoadStreamKernel<KTensor, KTensor, float, int>(OptimKernels.ClipScale);
         _clipScale(Grid(x.Numel), K(x), K(sumSquares), maxNorm, DenseBits(x));
+        KeepAlive(x, sumSquares);
     }
 }

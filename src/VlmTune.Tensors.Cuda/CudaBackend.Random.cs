@@ -16,6 +16,7 @@ public sealed partial class CudaBackend
         if (destination.Numel == 0) return;
         _randomUniform ??= Accelerator.LoadStreamKernel<KTensor, ulong, ulong, float, float, int>(RandomKernels.RandomUniform);
         _randomUniform(Grid(destination.Numel), K(destination), seed, offset, low, high, DenseBits(destination));
+        KeepAlive(destination);
     }
 
     public void RandomNormal(Tensor destination, ulong seed, ulong offset, float mean, float std)
@@ -24,6 +25,7 @@ public sealed partial class CudaBackend
         if (destination.Numel == 0) return;
         _randomNormal ??= Accelerator.LoadStreamKernel<KTensor, ulong, ulong, float, float, int>(RandomKernels.RandomNormal);
         _randomNormal(Grid(destination.Numel), K(destination), seed, offset, mean, std, DenseBits(destination));
+        KeepAlive(destination);
     }
 
     public void Dropout(Tensor x, float p, ulong seed, ulong offset, Tensor y)
@@ -32,5 +34,6 @@ public sealed partial class CudaBackend
         if (y.Numel == 0) return;
         _dropout ??= Accelerator.LoadStreamKernel<KTensor, KTensor, float, float, ulong, ulong, int>(RandomKernels.Dropout);
         _dropout(Grid(y.Numel), K(x), K(y), p, 1f / (1f - p), seed, offset, DenseBits(x, y));
+        KeepAlive(x, y);
     }
 }

@@ -35,6 +35,7 @@ public sealed partial class CudaBackend
             _sumRows ??= Accelerator.LoadStreamKernel<KTensor, KTensor, KTensor, int>(ReduceKernels.SumRows);
             _sumRows(Rows(y.Numel), kept, red, K(y), DenseBits(y));
         }
+        KeepAlive(x, y);
     }
 
     public void MaxLastAxis(Tensor x, Tensor y)
@@ -48,6 +49,7 @@ public sealed partial class CudaBackend
         var (kept, red) = SplitAxes(x, reduce);
         _maxLastAxis ??= Accelerator.LoadStreamKernel<KTensor, KTensor, KTensor, int>(ReduceKernels.MaxLastAxis);
         _maxLastAxis(WarpRows(y.Numel), kept, red, K(y), DenseBits(y));
+        KeepAlive(x, y);
     }
 
     public void CountValid(Tensor labels, int ignoreIndex, Tensor count)
@@ -57,6 +59,7 @@ public sealed partial class CudaBackend
         Contig(count, "count output");
         _countValid ??= Accelerator.LoadStreamKernel<KTensor, int, KTensor>(ReduceKernels.CountValid);
         _countValid(Rows(1), K(labels), ignoreIndex, K(count));
+        KeepAlive(labels, count);
     }
 
     /// <summary>

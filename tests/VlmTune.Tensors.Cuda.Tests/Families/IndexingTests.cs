@@ -85,7 +85,7 @@ public class IndexingTests
     }
 
     [Fact]
-    public void Gather_reads_a_strided_x_and_i32_index()
+    public void Gather_reads_a_strided_x_bf16_values_and_an_i32_index()
     {
         var x = Sim.Rand(11, 5, 4, 9);
         var index = Ids(12, 9, DType.I32, 4, 3, 2);
@@ -94,5 +94,10 @@ public class IndexingTests
         var y = Ops.Empty(index.Shape, DType.F32, Sim.Device);
         Sim.Device.Backend.Gather(view, 2, index.To(Sim.Device), y);
         Bits(cpu.ToArray<float>(), y.ToArray<float>());
+        // bf16 x into a bf16 y: exact (a bf16 value survives widening and rounding)
+        var xb = Bf16(x);
+        var yb = Ops.Empty(index.Shape, DType.BF16, Sim.Device);
+        Sim.Device.Backend.Gather(Ops.Permute(xb.To(Sim.Device), 1, 0, 2), 2, index.To(Sim.Device), yb);
+        Bits(Ops.Gather(Ops.Permute(F32(xb), 1, 0, 2), 2, index).ToArray<float>(), yb.ToFloatArray(), "bf16");
     }
 }

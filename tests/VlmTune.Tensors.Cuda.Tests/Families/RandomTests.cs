@@ -34,6 +34,10 @@ public class RandomTests
         var shape = new Shape(3001);
         var cpu = Ops.RandomNormal(shape, Seed, Sim.Cpu, mean, std, offset).ToArray<float>();
         Bits(cpu, Ops.RandomNormal(shape, Seed, Sim.Device, mean, std, offset).ToArray<float>());
+        // into a bf16 destination: the f32 value rounded once
+        var yb = Ops.Empty(shape, DType.BF16, Sim.Device);
+        Sim.Device.Backend.RandomNormal(yb, Seed, offset, mean, std);
+        Bits(Bf16(Ops.FromArray(cpu, shape, Sim.Cpu)).ToFloatArray(), yb.ToFloatArray(), "bf16");
     }
 
     [Fact]
