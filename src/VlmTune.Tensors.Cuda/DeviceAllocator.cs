@@ -24,10 +24,6 @@ public sealed class DeviceAllocator : IDisposable
     // whose finalizer then returned the dead buffer to the cache. Holding every block here keeps them reachable.
     readonly HashSet<MemoryBuffer1D<byte, Stride1D.Dense>> _owned = new(ReferenceEqualityComparer.Instance);
     readonly object _lock = new();
-    // Blocks handed out, held strongly: ILGPU buffers have finalizers of their own and the accelerator holds them only
-    // weakly, so a dropped tensor's buffer could otherwise be freed by its own finalizer just before (or after) the
-    // storage's finalizer returns it to the cache, and a later Rent would hand out freed memory.
-    readonly HashSet<MemoryBuffer1D<byte, Stride1D.Dense>> _rented = new(ReferenceEqualityComparer.Instance);
     long _allocated, _reserved, _peak, _deviceAllocations, _sinceCollect;
     bool _disposed;
 
@@ -68,7 +64,7 @@ public sealed class DeviceAllocator : IDisposable
             if (_free.TryGetValue(size, out var stack) && stack.Count > 0)
             {
                 Account(size);
-                return Lend(stack.Pop());
+                return stack.Pop();
             }
             _sinceCollect += size;
             collect = _sinceCollect >= CollectEveryBytes;
@@ -82,7 +78,7 @@ public sealed class DeviceAllocator : IDisposable
                 if (_free.TryGetValue(size, out var stack) && stack.Count > 0)
                 {
                     Account(size);
-                    return Lend(stack.Pop());
+                    return stack.Pop();
                 }
             }
         }
@@ -93,22 +89,16 @@ public sealed class DeviceAllocator : IDisposable
             _reserved += size;
             _deviceAllocations++;
             Account(size);
-            return Lend(buffer);
+            return buffer;
         }
     }
 
-    MemoryBuffer1D<byte, Stride1D.Dense> Lend(MemoryBuffer1D<byte, Stride1D.Dense> buffer)
-    {
-        _rented.Add(buffer);
-        return buffer;
-    }
 
     public void Return(MemoryBuffer1D<byte, Stride1D.Dense> buffer)
     {
         lock (_lock)
         {
             if (_disposed) return;
-            _rented.Remove(buffer);
             long size = buffer.Length;
             _allocated -= size;
             if (!_free.TryGetValue(size, out var stack)) _free[size] = stack = new();
