@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ILGPU.Runtime.Cuda;
 using VlmTune.Tensors.Cuda.Native;
 using VlmTune.Tensors.Cuda.Tests.Support;
 
@@ -46,6 +47,36 @@ public class CudaDriverBindingTests
         Assert.StartsWith("no CUDA GPU is visible", e.Message);
         Assert.Contains("CUDA_ERROR_NO_DEVICE", e.Message);
         Assert.EndsWith(".", e.Message);
+    }
+
+    /// <summary>
+    /// ILGPU imports the driver as "cuda" (probed as libcuda.so, which only driver development installs have, and not
+    /// this machine): our resolver on its assembly hands it the libcuda.so.1 we loaded. Checked with ILGPU's own
+    /// P/Invoke of cuDriverGetVersion (found by reflection: without the resolver it throws DllNotFoundException).
+    /// The resolver is process-wide and set once; no other test registers it.
+    /// </summary>
+    [Fact]
+    public void Ilgpu_gets_our_driver_through_the_resolver()
+    {
+        var d = Driver();
+        var log = new List<string>();
+        CudaRuntime.RegisterIlgpuResolver(d, log.Add);
+        CudaRuntime.RegisterIlgpuResolver(d, log.Add); // a second call is a no-op, not an InvalidOperationException
+        Assert.Empty(log);
+        // ILGPU 1.5.3's Linux driver API: CudaAPI_1, [LibraryImport("cuda")] static stubs named <export>_Import
+        const System.Reflection.BindingFlags Static = System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic;
+        var api = typeof(ILGPU.Context).Assembly.GetType("ILGPU.Runtime.Cuda.CudaAPI_1", throwOnError: true)!;
+        var libraries = api.GetMethods(Static).SelectMany(m => m.GetCustomAttributes(false).OfType<DllImportAttribute>()).Select(a => a.Value).Distinct();
+        Assert.Equal(["cuda"], libraries);
+        var import = api.GetMethod("cuDriverGetVersion_Import", Static)!;
+        var args = new object?[] { 0 };
+        var result = import.Invoke(null, args);
+        Assert.Equal(0, Convert.ToInt32(result));
+        d.DriverVersion(out int ours);
+        Assert.Equal(ours, (int)args[0]!);
+        // ILGPU's device enumeration then goes through cuInit (CUDA_ERROR_NO_DEVICE here) and finds no GPU, quietly
+        using var context = ILGPU.Context.Create(b => b.Cuda());
+        Assert.Equal(0, context.GetCudaDevices().Count);
     }
 
     [Fact]
