@@ -14,7 +14,7 @@ namespace VlmTune.Tensors.Cuda;
 /// they are correct for any grid, group and warp size. Kernel families live in the partial files beside this one
 /// (CudaBackend.Family.cs) with their kernels in Kernels/Family*.cs.
 /// </summary>
-public sealed partial class CudaBackend : IBackend, IDisposable
+public sealed partial class CudaBackend : IBackend, IDeviceMemory, IDisposable
 {
     readonly Context _context;
     readonly Device _device;
@@ -79,6 +79,9 @@ public sealed partial class CudaBackend : IBackend, IDisposable
     /// <summary>Allocated / reserved / peak bytes of the caching allocator.</summary>
     public DeviceMemoryStats MemoryStats => _allocator.Stats;
     public void ResetPeakMemory() => _allocator.ResetPeak();
+    public long AllocatedBytes => _allocator.Stats.AllocatedBytes;
+    public long ReservedBytes => _allocator.Stats.ReservedBytes;
+    public long PeakAllocatedBytes => _allocator.Stats.PeakAllocatedBytes;
     internal DeviceAllocator Allocator => _allocator;
 
     // ---- launch geometry ----

@@ -24,6 +24,10 @@ public sealed class DeviceAllocator : IDisposable
     // whose finalizer then returned the dead buffer to the cache. Holding every block here keeps them reachable.
     readonly HashSet<MemoryBuffer1D<byte, Stride1D.Dense>> _owned = new(ReferenceEqualityComparer.Instance);
     readonly object _lock = new();
+    // Blocks handed out, held strongly: ILGPU buffers have finalizers of their own and the accelerator holds them only
+    // weakly, so a dropped tensor's buffer could otherwise be freed by its own finalizer just before (or after) the
+    // storage's finalizer returns it to the cache, and a later Rent would hand out freed memory.
+    readonly HashSet<MemoryBuffer1D<byte, Stride1D.Dense>> _rented = new(ReferenceEqualityComparer.Instance);
     long _allocated, _reserved, _peak, _deviceAllocations, _sinceCollect;
     bool _disposed;
 
@@ -64,7 +68,7 @@ public sealed class DeviceAllocator : IDisposable
             if (_free.TryGetValue(size, out var stack) && stack.Count > 0)
             {
                 Account(size);
-                return stack.Pop();
+                return Lend(stack.Pop());
             }
             _sinceCollect += size;
             collect = _sinceCollect >= CollectEveryBytes;
@@ -78,7 +82,7 @@ public sealed class DeviceAllocator : IDisposable
                 if (_free.TryGetValue(size, out var stack) && stack.Count > 0)
                 {
                     Account(size);
-                    return stack.Pop();
+                    return Lend(stack.Pop());
                 }
             }
         }
@@ -89,7 +93,13 @@ public sealed class DeviceAllocator : IDisposable
             _reserved += size;
             _deviceAllocations++;
             Account(size);
+            return Lend(buffer);
         }
+    }
+
+    MemoryBuffer1D<byte, Stride1D.Dense> Lend(MemoryBuffer1D<byte, Stride1D.Dense> buffer)
+    {
+        _rented.Add(buffer);
         return buffer;
     }
 
@@ -98,6 +108,7 @@ public sealed class DeviceAllocator : IDisposable
         lock (_lock)
         {
             if (_disposed) return;
+            _rented.Remove(buffer);
             long size = buffer.Length;
             _allocated -= size;
             if (!_free.TryGetValue(size, out var stack)) _free[size] = stack = new();
@@ -131,7 +142,7 @@ public sealed class DeviceAllocator : IDisposable
     {
         try
         {
-            return _accelerator.Allocate1D<byte>(size);
+            return Owned(_accelerator.Allocate1D<byte>(size));
         }
         catch (Exception e) when (e is OutOfMemoryException || e.GetType().Name.Contains("OutOfMemory", StringComparison.Ordinal) || e is ILGPU.Runtime.Cuda.CudaException)
         {
@@ -140,7 +151,7 @@ public sealed class DeviceAllocator : IDisposable
             ReleaseCached();
             try
             {
-                return _accelerator.Allocate1D<byte>(size);
+                return Owned(_accelerator.Allocate1D<byte>(size));
             }
             catch (Exception again)
             {
@@ -150,6 +161,19 @@ public sealed class DeviceAllocator : IDisposable
                     $"(in use {s.AllocatedBytes / 1048576.0:F1} MiB, reserved {s.ReservedBytes / 1048576.0:F1} MiB)", again);
             }
         }
+    }
+
+    /// <summary>
+    /// ILGPU buffers have finalizers that free the device memory. A dropped tensor's storage and its buffer become
+    /// unreachable together, so both finalizers would run: the storage's puts the buffer back in the cache while the
+    /// buffer's own frees it (a freed block handed out again). The allocator owns its blocks instead: they are freed
+    /// only by <see cref="ReleaseCached"/>, <see cref="Dispose"/> or the accelerator's disposal.
+    /// </summary>
+    static MemoryBuffer1D<byte, Stride1D.Dense> Owned(MemoryBuffer1D<byte, Stride1D.Dense> buffer)
+    {
+        GC.SuppressFinalize(buffer);
+        GC.SuppressFinalize(((ILGPU.IArrayView)buffer).Buffer); // the wrapped accelerator buffer that holds the memory
+        return buffer;
     }
 
     static void DrainFinalizers()

@@ -85,7 +85,7 @@ public static class AttentionKernels
         float p = 0f, ds = 0f;
         if (visible && lse != float.NegativeInfinity)
         {
-            p = MathF.Exp(dot * scale - lse);
+            p = KMath.Exp(dot * scale - lse);
             ds = p * (dpv - delta);
         }
         sP[at] = p;
@@ -240,11 +240,11 @@ public static class AttentionKernels
                     mx = WarpMax(mx);
                     float mOld = sM[i], mNew = MathF.Max(mOld, mx);
                     bool none = mNew == float.NegativeInfinity;
-                    float corr = none ? 1f : MathF.Exp(mOld - mNew);
+                    float corr = none ? 1f : KMath.Exp(mOld - mNew);
                     float sum = 0f;
                     for (int j = lane; j < kn; j += ws)
                     {
-                        float p = none ? 0f : MathF.Exp(sS[i * bk + j] - mNew);
+                        float p = none ? 0f : KMath.Exp(sS[i * bk + j] - mNew);
                         sS[i * bk + j] = p;
                         sum += p;
                     }
@@ -289,7 +289,7 @@ public static class AttentionKernels
             {
                 float l = sL[i];
                 long at = lse.Offset + bi * lse.Strides.A0 + hi * lse.Strides.A1 + (q0 + i) * lse.Strides.A2;
-                lse.Store(at, l == 0f ? float.NegativeInfinity : sM[i] + MathF.Log(l));
+                lse.Store(at, l == 0f ? float.NegativeInfinity : sM[i] + KMath.Log(l));
             }
             Group.Barrier();
         }
