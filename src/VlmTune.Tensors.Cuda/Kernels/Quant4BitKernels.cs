@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Runtime.Cuda;
 
 namespace VlmTune.Tensors.Cuda.Kernels;
 
@@ -217,10 +218,52 @@ public static class Quant4BitKernels
 
     static bool IsFinite(float v) => (Interop.FloatAsInt(v) & 0x7F800000u) != 0x7F800000u;
 
-    static float MulRn(float a, float b) => a * b;
-    static float AddRn(float a, float b) => a + b;
-    static float SubRn(float a, float b) => a - b;
+    // ILGPU emits f32 mul/add/sub (and f64 add) without a rounding modifier, which lets ptxas contract a mul feeding an
+    // add into one fma (seen: the nested scale code2·absmax2 + offset became FFMA). Explicit .rn forbids contraction;
+    // on the simulated accelerator (no PTX) the C# operators are the same IEEE operations.
+
+    static float MulRn(float a, float b)
+    {
+        if (CudaAsm.IsSupported)
+        {
+            CudaAsm.Emit("mul.rn.f32 %0, %1, %2;", out float r, a, b);
+            return r;
+        }
+        return a * b;
+    }
+
+    static float AddRn(float a, float b)
+    {
+        if (CudaAsm.IsSupported)
+        {
+            CudaAsm.Emit("add.rn.f32 %0, %1, %2;", out float r, a, b);
+            return r;
+        }
+        return a + b;
+    }
+
+    static float SubRn(float a, float b)
+    {
+        if (CudaAsm.IsSupported)
+        {
+            CudaAsm.Emit("sub.rn.f32 %0, %1, %2;", out float r, a, b);
+            return r;
+        }
+        return a - b;
+    }
+
+    /// <summary>IEEE division (ILGPU emits div.rn.f32 / rcp.rn.f32 for it: the PTX test checks).</summary>
     static float DivRn(float a, float b) => a / b;
-    static double AddRn(double a, double b) => a + b;
+
+    static double AddRn(double a, double b)
+    {
+        if (CudaAsm.IsSupported)
+        {
+            CudaAsm.Emit("add.rn.f64 %0, %1, %2;", out double r, a, b);
+            return r;
+        }
+        return a + b;
+    }
+
     static double DivRn(double a, double b) => a / b;
 }
