@@ -27,9 +27,6 @@ public sealed partial class CudaBackend : IQuantizer4Bit
     /// <summary>Largest dequantised tile (elements) of a 4-bit weight; larger weights are processed in row tiles.</summary>
     internal long Quant4BitScratchElements { get; set; } = 1L << 25;
 
-    /// <summary>Test seam: the GEMM the 4-bit products call (null: <see cref="MatMul"/>).</summary>
-    internal Action<Tensor, bool, Tensor, bool, Tensor, float, bool>? Quant4BitGemm { get; set; }
-
     /// <summary>y (N, out) (+)= x (N, in) · dequant(w)ᵀ; x f32 or bf16 (the scratch takes its dtype), y f32 or bf16.</summary>
     public void MatMul4Bit(Tensor x, Packed4BitWeight w, Tensor y, bool accumulate)
     {
@@ -52,7 +49,7 @@ public sealed partial class CudaBackend : IQuantizer4Bit
         {
             var s = Scratch(x.DType, outF, inF);
             DequantRows(wv, inF, 0, outF, s);
-            Gemm(x3, false, s, true, As3(y, n, outF), 1f, accumulate);
+            MatMul(x3, false, s, true, As3(y, n, outF), 1f, accumulate);
             return;
         }
         // Row tiles: y[:, r0:r0+T] is not contiguous, so each tile's product goes through t (N, T) into its columns.
@@ -63,7 +60,7 @@ public sealed partial class CudaBackend : IQuantizer4Bit
             var s = Scratch(x.DType, rows, inF);
             DequantRows(wv, inF, r0, rows, s);
             var tv = new Tensor(t, new Shape(1, n, rows), [(long)n * rows, rows, 1], 0, DType.F32);
-            Gemm(x3, false, s, true, tv, 1f, false);
+            MatMul(x3, false, s, true, tv, 1f, false);
             _scatterColumns ??= Accelerator.LoadStreamKernel<KTensor, KTensor, int, int, int, int>(Quant4BitKernels.ScatterColumns);
             _scatterColumns(Grid(tv.Numel), K(tv), K(y), outF, r0, rows, accumulate ? 1 : 0);
         }
@@ -91,20 +88,17 @@ public sealed partial class CudaBackend : IQuantizer4Bit
         {
             var s = Scratch(dy.DType, outF, inF);
             DequantRows(wv, inF, 0, outF, s);
-            Gemm(As3(dy, n, outF), false, s, false, dx3, 1f, false);
+            MatMul(As3(dy, n, outF), false, s, false, dx3, 1f, false);
             return;
         }
-        // Row tiles: dx += dy[:, r0:r0+T] · tile, the dy columns gathered into a contiguous (N, T) copy first.
-        using var g = Ops.Empty(new Shape(n * tile), dy.DType, _device).Storage;
+        // Row tiles: dx += dy[:, r0:r0+T] · tile (MatMul stages the strided dy columns).
         for (int r0 = 0; r0 < outF; r0 += tile)
         {
             int rows = Math.Min(tile, outF - r0);
             var s = Scratch(dy.DType, rows, inF);
             DequantRows(wv, inF, r0, rows, s);
             var cols = new Tensor(dy.Storage, new Shape(1, n, rows), [(long)n * outF, outF, 1], dy.Offset + r0, dy.DType);
-            var gv = new Tensor(g, new Shape(1, n, rows), [(long)n * rows, rows, 1], 0, dy.DType);
-            Copy(cols, gv);
-            Gemm(gv, false, s, false, dx3, 1f, accumulate: r0 > 0);
+            MatMul(cols, false, s, false, dx3, 1f, accumulate: r0 > 0);
         }
     }
 
@@ -289,9 +283,6 @@ public sealed partial class CudaBackend : IQuantizer4Bit
     }
 
     int TileRows(int outF, int inF) => (int)Math.Clamp(Quant4BitScratchElements / inF, 1, outF);
-
-    void Gemm(Tensor a, bool transA, Tensor b, bool transB, Tensor c, float alpha, bool accumulate)
-        => (Quant4BitGemm ?? MatMul)(a, transA, b, transB, c, alpha, accumulate);
 
     static Tensor As3(Tensor t, int rows, int cols) => new(t.Storage, new Shape(1, rows, cols), [(long)rows * cols, cols, 1], t.Offset, t.DType);
 

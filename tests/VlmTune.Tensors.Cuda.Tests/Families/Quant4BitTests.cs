@@ -15,39 +15,9 @@ namespace VlmTune.Tensors.Cuda.Tests.Families;
 /// 4-bit weights on the CUDA backend: device quantisation byte-identical to VlmTune.Quantization's Quantizer4Bit,
 /// dequantisation bit-identical to the CPU backend (and to Quantizer4Bit.Dequantize), the 4-bit products against the
 /// CPU backend, and the PTX of the bit-deciding kernels (IEEE-rounded ops only: no fma, no approximate division).
-/// Until the backend's MatMul lands, the products run their GEMMs through the CPU backend (Quant4BitGemm seam).
 /// </summary>
 public class Quant4BitTests
 {
-    static readonly Lazy<bool> HasMatMul = new(() =>
-    {
-        try
-        {
-            var a = TOps.Zeros(new Shape(1, 1, 1), DType.F32, Sim.Device);
-            Sim.Backend.MatMul(a, false, a, false, TOps.Zeros(new Shape(1, 1, 1), DType.F32, Sim.Device), 1f, false);
-            return true;
-        }
-        catch (NotImplementedException)
-        {
-            return false;
-        }
-    });
-
-    public Quant4BitTests()
-    {
-        if (!HasMatMul.Value) Sim.Backend.Quant4BitGemm = HostGemm;
-    }
-
-    /// <summary>The backend's MatMul contract computed by the CPU backend (a test stand-in, not shipped).</summary>
-    static void HostGemm(Tensor a, bool transA, Tensor b, bool transB, Tensor c, float alpha, bool accumulate)
-    {
-        var ca = TOps.ToDType(a.To(Sim.Cpu), DType.F32);
-        var cb = b.To(Sim.Cpu);
-        var cc = TOps.ToDType(c.To(Sim.Cpu), DType.F32);
-        Sim.Cpu.Backend.MatMul(ca, transA, cb, transB, cc, alpha, accumulate);
-        c.Backend.CopyFromHost(TOps.ToDType(cc, c.DType).ToBytes(), c);
-    }
-
     // ---- inputs ----
 
     /// <summary>
@@ -374,7 +344,7 @@ public class Quant4BitTests
     /// The kernels whose float results must equal the host bit for bit. ILGPU writes f32 mul/add/sub without a rounding
     /// modifier, which lets ptxas contract a mul feeding an add into one fma; the kernels use inline mul.rn/add.rn/sub.rn
     /// instead (ILGPU's own plain ops remain only in the not-taken simulator branch, which ptxas removes), and nothing
-    /// is approximate. With ptxas at hand (.ci/fetch-cuda-tools.sh) the sm_90 dequantiser is checked for FFMA and for
+    /// is approximate. With ptxas (CudaTools, .ci/fetch-cuda-tools.sh) the sm_90 dequantiser is checked for FFMA and for
     /// local memory. Compiled at O2 as the PTX gate does (at O1 ILGPU leaves the inline-asm outputs in dead local stores).
     /// </summary>
     [Theory]
@@ -395,8 +365,9 @@ public class Quant4BitTests
         Assert.DoesNotContain(lines, l => l.StartsWith("fma.") || l.StartsWith("mad.f") || l.Contains(".approx.") || l.Contains(".full.") || l.Contains(".ftz"));
         foreach (var op in required.Split(','))
             Assert.Contains(lines, l => l.StartsWith(op));
-        if (kernel == nameof(Quant4BitKernels.Dequantize) && CudaTool("ptxas") is { } ptxas && CudaTool("cuobjdump") is { } objdump)
+        if (kernel == nameof(Quant4BitKernels.Dequantize))
         {
+            string ptxas = Path.Combine(CudaTools.Root, "usr/bin/ptxas"), objdump = Path.Combine(CudaTools.Root, "usr/bin/cuobjdump");
             string dir = Directory.CreateTempSubdirectory("vlmtune-q4-ptx").FullName;
             try
             {
@@ -414,14 +385,6 @@ public class Quant4BitTests
                 Directory.Delete(dir, true);
             }
         }
-    }
-
-    static string? CudaTool(string name)
-    {
-        string root = Environment.GetEnvironmentVariable("VLMTUNE_CUDA_TOOLS")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache/vlmtune/cuda-tools");
-        string path = Path.Combine(root, "root/usr/bin", name);
-        return File.Exists(path) ? path : null;
     }
 
     static string Run(string exe, string args)
