@@ -30,6 +30,19 @@ public sealed partial class CudaBackend : IQuantizer4Bit
     /// <summary>y (N, out) (+)= x (N, in) · dequant(w)ᵀ; x f32 or bf16 (the scratch takes its dtype), y f32 or bf16.</summary>
     public void MatMul4Bit(Tensor x, Packed4BitWeight w, Tensor y, bool accumulate)
     {
+        try
+        {
+            MatMul4BitCore(x, w, y, accumulate);
+        }
+        finally
+        {
+            KeepAlive(x, y); // and the weight's tensors: kernel views hold buffers, not storages
+            GC.KeepAlive(w);
+        }
+    }
+
+    void MatMul4BitCore(Tensor x, Packed4BitWeight w, Tensor y, bool accumulate)
+    {
         var (n, inF) = x.Shape.Dims2();
         int outF = w.OutFeatures;
         if (inF != w.InFeatures || y.Shape != new Shape(n, outF))
@@ -68,6 +81,19 @@ public sealed partial class CudaBackend : IQuantizer4Bit
 
     /// <summary>dx (N, in) = dy (N, out) · dequant(w) (written, not accumulated); dy f32 or bf16, dx f32 or bf16.</summary>
     public void MatMul4BitInputGrad(Tensor dy, Packed4BitWeight w, Tensor dx)
+    {
+        try
+        {
+            MatMul4BitInputGradCore(dy, w, dx);
+        }
+        finally
+        {
+            KeepAlive(dy, dx);
+            GC.KeepAlive(w);
+        }
+    }
+
+    void MatMul4BitInputGradCore(Tensor dy, Packed4BitWeight w, Tensor dx)
     {
         var (n, outF) = dy.Shape.Dims2();
         int inF = w.InFeatures;
@@ -111,6 +137,8 @@ public sealed partial class CudaBackend : IQuantizer4Bit
         var wv = Q4(w);
         if (w.Count == 0) return;
         DequantRows(wv, w.InFeatures, 0, w.OutFeatures, destination);
+        KeepAlive(destination);
+        GC.KeepAlive(w);
     }
 
     // ---- device quantisation ----
@@ -142,6 +170,7 @@ public sealed partial class CudaBackend : IQuantizer4Bit
                 Quant4BitKernels.QuantizeBlocks);
             _quant4(WarpRows(blocks), K(weight), blocksize, View<float>(midsT), mids.Length, View<byte>(s2c), zeroCode,
                 View<byte>(packed), View<float>(absmax), View<long>(badT));
+            KeepAlive(weight, midsT, s2c, badT, packed, absmax);
             long at = badT.ToArray<long>()[0];
             foreach (var t in (Tensor[])[midsT, s2c, badT]) t.Storage.Dispose();
             if (at != long.MaxValue)

@@ -50,8 +50,8 @@ public static class Quant4BitKernels
             long e = j << 1;
             float s = Scale(w, e >> w.BlockShift);
             int pair = w.Packed[j];
-            if (e >= start) dst.Store(dst.Offset + (e - start), MulRn(w.Code[pair >> 4], s));
-            if (e + 1 < end) dst.Store(dst.Offset + (e + 1 - start), MulRn(w.Code[pair & 0xF], s));
+            if (e >= start) dst.Store(dst.Offset + (e - start), KMath.MulRn(w.Code[pair >> 4], s));
+            if (e + 1 < end) dst.Store(dst.Offset + (e + 1 - start), KMath.MulRn(w.Code[pair & 0xF], s));
         }
     }
 
@@ -59,8 +59,8 @@ public static class Quant4BitKernels
     static float Scale(in Q4View w, long b)
     {
         if (w.DoubleQuant == 0) return w.Absmax[b];
-        float v = MulRn(w.NestedCode[(int)w.QAbsmax[b]], w.Nested[b >> 8]);
-        return AddRn(v, w.Offset);
+        float v = KMath.MulRn(w.NestedCode[(int)w.QAbsmax[b]], w.Nested[b >> 8]);
+        return KMath.AddRn(v, w.Offset);
     }
 
     /// <summary>
@@ -76,7 +76,7 @@ public static class Quant4BitKernels
             long n = i / rows, c = i - n * rows;
             long ye = y.Offset + n * outF + r0 + c;
             float v = t.Load(t.Offset + i);
-            if (accumulate != 0) v = AddRn(y.Load(ye), v);
+            if (accumulate != 0) v = KMath.AddRn(y.Load(ye), v);
             y.Store(ye, v);
         }
     }
@@ -128,7 +128,7 @@ public static class Quant4BitKernels
 
     static float ScaleForCode(float v, bool full, float max, float reciprocal, float divisor)
     {
-        float s = full ? (max == 0f ? 0f : MulRn(v, reciprocal)) : DivRn(v, divisor);
+        float s = full ? (max == 0f ? 0f : KMath.MulRn(v, reciprocal)) : DivRn(v, divisor);
         return ClampUnit(s);
     }
 
@@ -185,7 +185,7 @@ public static class Quant4BitKernels
             float reciprocal = DivRn(1f, max);
             for (int i = lane; i < len; i += ws)
             {
-                float s = max == 0f ? 0f : ClampUnit(MulRn(SubRn(absmax[start + i], offset), reciprocal));
+                float s = max == 0f ? 0f : ClampUnit(KMath.MulRn(SubRn(absmax[start + i], offset), reciprocal));
                 qabsmax[start + i] = (byte)NearestSorted(map, mapLen, s);
             }
         }
@@ -219,28 +219,8 @@ public static class Quant4BitKernels
     static bool IsFinite(float v) => (Interop.FloatAsInt(v) & 0x7F800000u) != 0x7F800000u;
 
     // ILGPU emits f32 mul/add/sub (and f64 add) without a rounding modifier, which lets ptxas contract a mul feeding an
-    // add into one fma (seen: the nested scale code2·absmax2 + offset became FFMA). Explicit .rn forbids contraction;
-    // on the simulated accelerator (no PTX) the C# operators are the same IEEE operations.
-
-    static float MulRn(float a, float b)
-    {
-        if (CudaAsm.IsSupported)
-        {
-            CudaAsm.Emit("mul.rn.f32 %0, %1, %2;", out float r, a, b);
-            return r;
-        }
-        return a * b;
-    }
-
-    static float AddRn(float a, float b)
-    {
-        if (CudaAsm.IsSupported)
-        {
-            CudaAsm.Emit("add.rn.f32 %0, %1, %2;", out float r, a, b);
-            return r;
-        }
-        return a + b;
-    }
+    // add into one fma (seen: the nested scale code2·absmax2 + offset became FFMA). Explicit .rn forbids contraction
+    // (KMath.MulRn/AddRn, SubRn and the f64 AddRn below); on the simulated accelerator the C# operators are the same IEEE operations.
 
     static float SubRn(float a, float b)
     {
