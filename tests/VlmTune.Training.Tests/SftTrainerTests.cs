@@ -7,7 +7,7 @@ using VlmTune.Tensors.Cpu;
 
 namespace VlmTune.Training.Tests;
 
-public class SftTrainerTests : IDisposable
+public class SftTrainerTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     readonly string _out = Path.Combine(Path.GetTempPath(), $"vlmtune-sft-{Guid.NewGuid():N}");
 
@@ -97,6 +97,7 @@ public class SftTrainerTests : IDisposable
         Assert.Contains(bf16Log.Messages, m => m == "compute dtype bf16");
         Assert.Contains(f32Log.Messages, m => m == "compute dtype f32");
         Assert.Equal(DType.BF16, trainer.Model!.ComputeDType);
+        output.WriteLine($"loss f32: step 1 {f32[0].Loss:G6}, step 19 {f32[18].Loss:G6}; bf16: step 1 {bf16[0].Loss:G6}, step 19 {bf16[18].Loss:G6}");
         // bf16 carries 8 significant bits: the base model's loss (≈ ln V) moves by well under 1%.
         Assert.True(Math.Abs(bf16[0].Loss - f32[0].Loss) <= 1e-2 * f32[0].Loss, $"step-1 loss bf16 {bf16[0].Loss} vs f32 {f32[0].Loss}");
         Assert.True(bf16[18].Loss < bf16[0].Loss * 0.95, $"bf16 loss {bf16[0].Loss} → {bf16[18].Loss}");
