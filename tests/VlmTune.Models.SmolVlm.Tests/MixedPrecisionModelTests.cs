@@ -91,13 +91,16 @@ public class MixedPrecisionModelTests(Xunit.Abstractions.ITestOutputHelper outpu
     }
 
     [Theory]
-    [InlineData(false, false)]
-    [InlineData(true, false)]
-    [InlineData(false, true)]
-    public void Adapters_keep_f32_weights_and_gradients_under_bf16_compute(bool dora, bool qlora)
+    [InlineData(false, false, false)]
+    [InlineData(true, false, false)]
+    [InlineData(false, true, false)]
+    [InlineData(false, false, true)]
+    public void Adapters_keep_f32_weights_and_gradients_under_bf16_compute(bool dora, bool qlora, bool checkpointing)
     {
         var model = TinyModel.Create(3);
         if (qlora) ModelQuantizer.QuantizeInPlace(model, new QuantizeSettings());
+        model.Text.GradientCheckpointing = checkpointing;
+        model.Vision.GradientCheckpointing = checkpointing;
         var set = AdapterSet.Apply(model, new LoraSettings
         {
             Targets = TargetModules.AllLinear,
@@ -130,7 +133,7 @@ public class MixedPrecisionModelTests(Xunit.Abstractions.ITestOutputHelper outpu
 
         var full = Step(DType.F32);
         var half = Step(DType.BF16);
-        string what = $"lora (dora {dora}, qlora {qlora})";
+        string what = $"lora (dora {dora}, qlora {qlora}, checkpointing {checkpointing})";
         Assert.True(RelativeLogitError(full.Logits, half.Logits, null, model.Config.Text.VocabSize, what) <= LogitTolerance);
         Assert.True(Math.Abs(full.Loss - half.Loss) <= 1e-2 * full.Loss, $"loss bf16 {half.Loss} vs f32 {full.Loss}");
         // Gradients: the backward runs on bf16 activations and bf16 activation gradients, so each of the adapter
