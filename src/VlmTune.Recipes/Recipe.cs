@@ -16,6 +16,8 @@ public sealed record Recipe
 
     public RecipeKind Kind { get; init; } = RecipeKind.Sft;
     public int Seed { get; init; } = 42;
+    /// <summary>auto | cpu | cuda | cuda:N (see <see cref="DeviceSpec"/>); a verb's --device overrides it.</summary>
+    public string Device { get; init; } = "auto";
     public ModelSection Model { get; init; } = new();
     public QuantizationSection Quantization { get; init; } = new();
     public LoraSection Lora { get; init; } = new();

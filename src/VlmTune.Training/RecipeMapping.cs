@@ -91,6 +91,7 @@ public static class RecipeMapping
             },
         },
         CacheReference = r.Dpo?.CacheReference ?? true,
-        ConfigHash = r.Hash(),
+        // Where it runs is not what it trains: a run may resume on another device.
+        ConfigHash = (r with { Device = "auto" }).Hash(),
     };
 }

@@ -52,7 +52,7 @@ public class RecipeTests
         Assert.NotEqual(a.Hash(), RecipeLoader.Parse(yaml, "a.yaml", ["train.lr=1.00001e-4"], "/").Hash());
         // Pinned: a change here means every cached reference log-prob is invalidated; update on purpose only.
         if (OperatingSystem.IsWindows()) return;
-        Assert.Equal("aaaa1cbcd00dcd26736ba51a7b7261b800fae65d8502fa1aaaeca7e9f3680b94", a.Hash());
+        Assert.Equal("b349a444879c76482e2408b9649dc76d3f8098d88a4c47a3f268f263dc419549", a.Hash());
     }
 
     [Fact]
@@ -60,5 +60,35 @@ public class RecipeTests
     {
         var r = RecipeTestSupport.Parse(RecipeTestSupport.Minimal, "train.batch_size=3", "train.grad_accum=5");
         Assert.Equal(15, r.Train.EffectiveBatch);
+    }
+}
+
+public class DeviceKeyTests
+{
+    const string Yaml = """
+        model: {path: /m}
+        data: {train: /d/train.jsonl}
+        output: {dir: /runs/a}
+        """;
+
+    [Theory]
+    [InlineData("auto")]
+    [InlineData("cpu")]
+    [InlineData("cuda")]
+    [InlineData("cuda:1")]
+    public void Accepts_device_names(string name)
+    {
+        var r = RecipeLoader.Parse(Yaml + $"\ndevice: {name}\n", "a.yaml", [], "/");
+        Assert.Equal(name, r.Device);
+        Assert.True(DeviceSpec.TryParse(r.Device, out _));
+    }
+
+    [Fact]
+    public void Default_is_auto_and_a_bad_name_names_the_key()
+    {
+        Assert.Equal("auto", RecipeLoader.Parse(Yaml, "a.yaml", [], "/").Device);
+        var e = Assert.ThrowsAny<Exception>(() => RecipeLoader.Parse(Yaml + "\ndevice: tpu\n", "a.yaml", [], "/"));
+        Assert.Contains("device", e.Message);
+        Assert.Contains("a.yaml:4", e.Message);
     }
 }

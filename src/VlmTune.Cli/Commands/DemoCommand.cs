@@ -22,16 +22,20 @@ public static class DemoCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the data, the base model and training.", DefaultValueFactory = _ => 1 };
         var train = new Option<int>("--train") { Description = "Training examples.", DefaultValueFactory = _ => 1000 };
         var eval = new Option<int>("--eval") { Description = "Held-out examples.", DefaultValueFactory = _ => 100 };
+        var device = DeviceSelection.CreateOption();
         var command = new Command("demo", "Run the embedded end-to-end demo (synthetic shapes task; SFT with QLoRA, then DPO, merge, generate).")
         {
-            output, seed, train, eval,
+            output, seed, train, eval, device,
         };
-        command.SetAction(r => Run(r.GetValue(output)!, r.GetValue(seed), r.GetValue(train), r.GetValue(eval)));
+        command.SetAction(r => Run(r.GetValue(output)!, r.GetValue(seed), r.GetValue(train), r.GetValue(eval), r.GetValue(device) ?? "cpu"));
         return command;
     }
 
-    static int Run(string dir, int seed, int trainCount, int evalCount)
+    static int Run(string dir, int seed, int trainCount, int evalCount, string deviceName)
     {
+        // The demo runs on the CPU unless asked: its numbers (and its time budget) are the CPU's.
+        var device = DeviceSelection.Resolve(deviceName, null, m => Console.Error.WriteLine(m), m => Console.Error.WriteLine($"warning: {m}"));
+        string[] on = ["--device", deviceName];
         var clock = Stopwatch.StartNew();
         dir = Path.GetFullPath(dir);
         Directory.CreateDirectory(dir);
@@ -49,28 +53,28 @@ public static class DemoCommand
 
         string baseDir = Path.Combine(dir, "base");
         Step(Program.Main(["init", "--like", "tiny", "--out", baseDir, "--force", "--seed", seed.ToString(), "--dtype", "f32"]), "init");
-        double before = Accuracy(baseDir, null, task, data);
+        double before = Accuracy(baseDir, null, task, data, device);
         Console.WriteLine($"demo: held-out accuracy of the random base: {before:P1}");
 
         string sft = Path.Combine(dir, "sft");
         Step(TrainCommand.Run(RecipeKind.Sft, Path.Combine(recipes, "sft.yaml"),
-            [$"model.path={baseDir}", $"data.train={Path.Combine(data, "sft-train.jsonl")}", $"output.dir={sft}", $"seed={seed}"]), "sft");
-        double afterSft = Accuracy(baseDir, Path.Combine(sft, "adapter"), task, data);
+            [$"model.path={baseDir}", $"data.train={Path.Combine(data, "sft-train.jsonl")}", $"output.dir={sft}", $"seed={seed}"], deviceName), "sft");
+        double afterSft = Accuracy(baseDir, Path.Combine(sft, "adapter"), task, data, device);
         Console.WriteLine($"demo: held-out accuracy after SFT (QLoRA): {before:P1} → {afterSft:P1}");
 
         string sftMerged = Path.Combine(dir, "sft-merged");
-        Step(Program.Main(["merge", "--model", baseDir, "--adapter", Path.Combine(sft, "adapter"), "--out", sftMerged, "--merge-onto", "dequantized", "--dtype", "f32", "--force"]), "merge");
+        Step(Program.Main(["merge", "--model", baseDir, "--adapter", Path.Combine(sft, "adapter"), "--out", sftMerged, "--merge-onto", "dequantized", "--dtype", "f32", "--force", .. on]), "merge");
         string dpo = Path.Combine(dir, "dpo");
         Step(TrainCommand.Run(RecipeKind.Dpo, Path.Combine(recipes, "dpo.yaml"),
-            [$"model.path={sftMerged}", $"data.train={Path.Combine(data, "dpo-train.jsonl")}", $"output.dir={dpo}", $"seed={seed}"]), "dpo");
-        double afterDpo = Accuracy(sftMerged, Path.Combine(dpo, "adapter"), task, data);
+            [$"model.path={sftMerged}", $"data.train={Path.Combine(data, "dpo-train.jsonl")}", $"output.dir={dpo}", $"seed={seed}"], deviceName), "dpo");
+        double afterDpo = Accuracy(sftMerged, Path.Combine(dpo, "adapter"), task, data, device);
         Console.WriteLine($"demo: held-out accuracy after DPO: {afterSft:P1} → {afterDpo:P1}");
 
         string final = Path.Combine(dir, "final");
-        Step(Program.Main(["merge", "--model", sftMerged, "--adapter", Path.Combine(dpo, "adapter"), "--out", final, "--merge-onto", "dequantized", "--dtype", "f32", "--force"]), "merge");
+        Step(Program.Main(["merge", "--model", sftMerged, "--adapter", Path.Combine(dpo, "adapter"), "--out", final, "--merge-onto", "dequantized", "--dtype", "f32", "--force", .. on]), "merge");
         var sample = task.Eval[0];
         Console.WriteLine($"demo: generate on held-out {Path.GetFileName(sample.ImagePath)} — \"{sample.QuestionText}\" (truth: {sample.Answer})");
-        Step(Program.Main(["generate", "--model", final, "--image", Path.Combine(data, sample.ImagePath), "--prompt", sample.QuestionText, "--max-new-tokens", "8"]), "generate");
+        Step(Program.Main(["generate", "--model", final, "--image", Path.Combine(data, sample.ImagePath), "--prompt", sample.QuestionText, "--max-new-tokens", "8", .. on]), "generate");
         Console.WriteLine($"demo: done in {clock.Elapsed.TotalSeconds:F0} s — accuracy {before:P1} → SFT {afterSft:P1} → DPO {afterDpo:P1}; model in {final}");
         return 0;
     }
@@ -81,10 +85,10 @@ public static class DemoCommand
     }
 
     /// <summary>Greedy answers (≤ 6 tokens) to every held-out question, scored by exact match.</summary>
-    static double Accuracy(string modelDir, string? adapter, ShapesDataset task, string dataDir)
+    static double Accuracy(string modelDir, string? adapter, ShapesDataset task, string dataDir, VlmTune.Tensors.Device device)
     {
         var processor = SmolVlmProcessor.FromDirectory(modelDir);
-        var model = SmolVlmModel.Load(modelDir, CpuBackend.Device, out _);
+        var model = SmolVlmModel.Load(modelDir, device, out _);
         if (adapter != null) AdapterSet.Load(model, adapter);
         var answers = new List<string>();
         foreach (var rec in task.Eval)

@@ -35,13 +35,14 @@ public static class ForwardCommand
         var input = new Option<string>("--input") { Description = "INPUT.json (input_ids, attention_mask, images | pixel_values).", Required = true };
         var output = new Option<string>("--out") { Description = "Output .safetensors file (logits, input_ids[, hidden]).", Required = true };
         var hidden = new Option<bool>("--hidden") { Description = "Also write the final hidden states (after the last norm)." };
+        var device = DeviceSelection.CreateOption();
         var command = new Command("forward", "Run one forward pass and save the logits.");
-        foreach (var o in new Option[] { model, input, output, hidden }) command.Options.Add(o);
-        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(hidden)));
+        foreach (var o in new Option[] { model, input, output, hidden, device }) command.Options.Add(o);
+        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(hidden), r.GetValue(device)));
         return command;
     }
 
-    static int Run(string modelDir, string inputPath, string output, bool withHidden)
+    static int Run(string modelDir, string inputPath, string output, bool withHidden, string? deviceName)
     {
         if (!Directory.Exists(modelDir)) throw new UserErrorException($"{modelDir}: model folder does not exist");
         using var doc = ReadJson(inputPath);
@@ -57,7 +58,8 @@ public static class ForwardCommand
             || (e.ValueKind != JsonValueKind.False ? throw new UserErrorException($"{inputPath}: expand_images must be true or false") : false));
 
         var clock = Stopwatch.StartNew();
-        var net = SmolVlmModel.Load(modelDir, CpuBackend.Device, out var unused);
+        var device = DeviceSelection.Resolve(deviceName, null, m => Console.Error.WriteLine(m), m => Console.Error.WriteLine($"warning: {m}"));
+        var net = SmolVlmModel.Load(modelDir, device, out var unused);
         if (unused.Count > 0) Console.Error.WriteLine($"warning: {unused.Count} checkpoint tensors unused, e.g. {unused[0]}");
         double loadSeconds = clock.Elapsed.TotalSeconds;
 

@@ -28,14 +28,15 @@ public static class GenerateCommand
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature; 0 = greedy.", DefaultValueFactory = _ => 0f };
         var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass (with a temperature > 0).", DefaultValueFactory = _ => 1f };
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };
+        var device = DeviceSelection.CreateOption();
         var command = new Command("generate", "Generate a reply to an image and a prompt.");
-        foreach (var o in new Option[] { model, adapter, image, prompt, inputIds, maxNew, temperature, topP, seed }) command.Options.Add(o);
-        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(image), r.GetValue(prompt), r.GetValue(inputIds),
+        foreach (var o in new Option[] { model, adapter, image, prompt, inputIds, maxNew, temperature, topP, seed, device }) command.Options.Add(o);
+        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(image), r.GetValue(prompt), r.GetValue(inputIds), r.GetValue(device),
             new GenerationOptions { MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopP = r.GetValue(topP), Seed = r.GetValue(seed) }));
         return command;
     }
 
-    static int Run(string modelDir, string? adapter, string? imagePath, string? prompt, string? inputIds, GenerationOptions options)
+    static int Run(string modelDir, string? adapter, string? imagePath, string? prompt, string? inputIds, string? deviceName, GenerationOptions options)
     {
         if (adapter != null && !File.Exists(Path.Combine(adapter, "adapter_config.json")))
             throw new UserErrorException($"{adapter}: no adapter_config.json (not a PEFT adapter folder)");
@@ -47,7 +48,8 @@ public static class GenerateCommand
         if (!Directory.Exists(modelDir)) throw new UserErrorException($"{modelDir}: model folder does not exist");
 
         var processor = SmolVlmProcessor.FromDirectory(modelDir);
-        var net = SmolVlmModel.Load(modelDir, CpuBackend.Device, out _);
+        var device = DeviceSelection.Resolve(deviceName, null, m => Console.Error.WriteLine(m), m => Console.Error.WriteLine($"warning: {m}"));
+        var net = SmolVlmModel.Load(modelDir, device, out _);
         if (adapter != null)
         {
             var set = VlmTune.Models.SmolVlm.Adapters.AdapterSet.Load(net, adapter);

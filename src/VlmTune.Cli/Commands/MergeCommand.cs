@@ -30,9 +30,10 @@ public static class MergeCommand
         var trainType = new Option<string>("--train-quant-type") { Description = "With --merge-onto dequantized: nf4 or fp4 as in training.", DefaultValueFactory = _ => "nf4" };
         var quantize = new Option<string?>("--quantize") { Description = "Also quantise the merged checkpoint: nf4 or fp4 (bitsandbytes layout)." };
         var force = new Option<bool>("--force") { Description = "Replace a non-empty output directory." };
+        var device = DeviceSelection.CreateOption();
         var command = new Command("merge", "Merge a LoRA/DoRA adapter into its base model and export a Hugging Face checkpoint.")
         {
-            model, adapter, output, dtype, onto, trainType, quantize, force,
+            model, adapter, output, dtype, onto, trainType, quantize, force, device,
         };
         command.SetAction(r =>
         {
@@ -59,7 +60,8 @@ public static class MergeCommand
                 Force = r.GetValue(force),
             };
             var sw = Stopwatch.StartNew();
-            var drift = ModelMerger.Merge(baseDir, adapterDir, outDir, options, CpuBackend.Device, m => Console.Error.WriteLine(m));
+            var computeOn = DeviceSelection.Resolve(r.GetValue(device), null, m => Console.Error.WriteLine(m), m => Console.Error.WriteLine($"warning: {m}"));
+            var drift = ModelMerger.Merge(baseDir, adapterDir, outDir, options, computeOn, m => Console.Error.WriteLine(m));
             Console.WriteLine($"merged onto the {r.GetValue(onto)} base → {outDir} in {sw.Elapsed.TotalSeconds:F1} s");
             Console.WriteLine($"drift vs base + adapter on {drift.Samples} samples ({drift.Logits} logits): max |Δlogit| {drift.Max:G3}, mean {drift.Mean:G3}");
             return 0;

@@ -18,14 +18,15 @@ public static class TrainCommand
         string verb = kind == RecipeKind.Sft ? "sft" : "dpo";
         var recipe = new Argument<string>("recipe") { Description = "Recipe YAML file (see recipes/ and `vlmtune recipe keys`)." };
         var set = new Option<string[]>("--set") { Description = "Override a recipe key, e.g. --set lora.r=16 (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var device = DeviceSelection.CreateOption();
         var command = new Command(verb, kind == RecipeKind.Sft
             ? "Supervised fine-tuning with LoRA / QLoRA from a recipe."
-            : "Preference optimisation (DPO, IPO, hinge, robust) with LoRA / QLoRA from a recipe.") { recipe, set };
-        command.SetAction(r => Run(kind, r.GetValue(recipe)!, r.GetValue(set) ?? []));
+            : "Preference optimisation (DPO, IPO, hinge, robust) with LoRA / QLoRA from a recipe.") { recipe, set, device };
+        command.SetAction(r => Run(kind, r.GetValue(recipe)!, r.GetValue(set) ?? [], r.GetValue(device)));
         return command;
     }
 
-    public static int Run(RecipeKind kind, string recipePath, IReadOnlyList<string> overrides)
+    public static int Run(RecipeKind kind, string recipePath, IReadOnlyList<string> overrides, string? deviceName = null)
     {
         if (!File.Exists(recipePath)) throw new UserErrorException($"{recipePath}: recipe file not found");
         var recipe = RecipeLoader.Load(recipePath, overrides);
@@ -53,10 +54,11 @@ public static class TrainCommand
         try
         {
             observer.Info($"{recipe.Kind.ToString().ToLowerInvariant()} run → {settings.OutputDir} (recipe {recipePath}, hash {recipe.Hash()[..12]})");
+            var device = DeviceSelection.Resolve(deviceName, recipe.Device, observer.Info, observer.Warn, recipePath);
             void Train()
             {
-                if (kind == RecipeKind.Sft) new SftTrainer(settings, CpuBackend.Device, observer).Run(cancel.Token);
-                else new DpoTrainer(settings, CpuBackend.Device, observer).Run(cancel.Token);
+                if (kind == RecipeKind.Sft) new SftTrainer(settings, device, observer).Run(cancel.Token);
+                else new DpoTrainer(settings, device, observer).Run(cancel.Token);
             }
             if (!live) Train();
             else

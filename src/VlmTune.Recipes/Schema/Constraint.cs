@@ -6,6 +6,8 @@ internal sealed record Constraint<T>(string Doc, Func<T, bool> Ok);
 /// <summary>The range rules the schema table uses.</summary>
 internal static class Check
 {
+    public static Constraint<string> DeviceName { get; } = new("auto, cpu, cuda or cuda:N", v => DeviceSpec.TryParse(v, out _));
+
     public static Constraint<int> AtLeast(int min) => new($">= {min}", v => v >= min);
 
     public static Constraint<double> Positive { get; } = new("> 0", v => v > 0);

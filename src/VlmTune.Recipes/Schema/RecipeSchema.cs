@@ -31,6 +31,8 @@ internal static class RecipeSchema
     [
         K("kind", Kinds, r => r.Kind, (r, v) => r with { Kind = v }, "which trainer runs: supervised fine-tuning or preference optimisation"),
         K("seed", Int, r => r.Seed, (r, v) => r with { Seed = v }, "seeds LoRA init, dropout, shuffling and eval splits", Check.AtLeast(0)),
+        K("device", TextValue.Instance, r => r.Device, (r, v) => r with { Device = v },
+            "where to compute: auto (a CUDA GPU when one is usable, else the CPU), cpu, cuda, cuda:N", Check.DeviceName),
 
         K("model.path", PathValue.FromRecipe, r => r.Model.Path, (r, v) => r with { Model = r.Model with { Path = v } },
             "HF checkpoint folder (config.json, *.safetensors, tokenizer); relative to the recipe file", required: true),
