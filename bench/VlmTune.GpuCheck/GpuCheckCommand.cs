@@ -75,6 +75,19 @@ public static class GpuCheckCommand
         }
         report.Write();
 
+        // An exception on a thread the test does not own (e.g. an ILGPU accelerator thread) ends the process: record
+        // which test was running first.
+        AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+        {
+            lock (report)
+            {
+                var x = e.ExceptionObject as Exception;
+                report.Crash = x == null ? "unknown exception" : $"{x.GetType().FullName}: {x.Message}\n{x.StackTrace}";
+                report.Write();
+            }
+            Console.WriteLine($"CRASH while running {report.Running ?? "(no test)"}: {(e.ExceptionObject as Exception)?.Message}");
+            Console.Out.Flush();
+        };
         var executor = new TestExecutor(assembly);
         var clock = Stopwatch.StartNew();
         TestCase? current = null;
@@ -97,10 +110,16 @@ public static class GpuCheckCommand
                 }
                 Volatile.Write(ref currentStart, clock.ElapsedTicks);
                 Volatile.Write(ref current, test);
+                lock (report)
+                {
+                    report.Running = test.Name;     // in the file while it runs: a crash of the process names the test
+                    report.Write();
+                }
                 var result = executor.Run(test);
                 Volatile.Write(ref current, null);
                 lock (report)
                 {
+                    report.Running = null;
                     report.Add(result);
                     report.Write();
                 }
@@ -201,6 +220,10 @@ public static class GpuCheckCommand
         public string? DeviceName { get; set; }
         public string? DeviceError { get; set; }
         public bool Complete { get; set; }
+        /// <summary>The test being run now (null between tests).</summary>
+        public string? Running { get; set; }
+        /// <summary>An unhandled exception that is ending the process.</summary>
+        public string? Crash { get; set; }
         public double Elapsed { get; set; }
         public int Total => total;
 
@@ -227,6 +250,8 @@ public static class GpuCheckCommand
                 w.WriteString("started_utc", _started.ToString("O"));
                 w.WriteNumber("elapsed_s", Math.Round(Elapsed, 3));
                 w.WriteBoolean("complete", Complete);
+                w.WriteString("running", Running);
+                if (Crash != null) w.WriteString("crash", Crash);
                 w.WriteStartObject("totals");
                 w.WriteNumber("total", total);
                 w.WriteNumber("passed", Count(Outcome.Passed));
