@@ -61,8 +61,11 @@ if [ "$check" = 1 ]; then
   unshare -m sh -c "mount -t tmpfs none '$dotnet_root' && cd '$work' && \
     env -i PATH=/usr/bin:/bin HOME='$work' VLMTUNE_CUDA_SIMULATE=1 '$abs/vlmtune' --version && \
     env -i PATH=/usr/bin:/bin HOME='$work' '$abs/vlmtune' init --like tiny --out tiny && \
-    env -i PATH=/usr/bin:/bin HOME='$work' VLMTUNE_CUDA_SIMULATE=1 '$abs/vlmtune' gpucheck --device sim --filter CopyTests --json gc.json && \
-    ls '$dotnet_root' | wc -l"
+    { env -i PATH=/usr/bin:/bin HOME='$work' VLMTUNE_CUDA_SIMULATE=1 '$abs/vlmtune' gpucheck --device sim --filter CopyTests --json gc.json; \
+      rc=\$?; [ \$rc -le 1 ] || { echo \"gpucheck ended with \$rc (not a test verdict)\"; exit 1; }; } && \
+    echo \"entries visible in $dotnet_root: \$(ls -A '$dotnet_root' | wc -l)\""
+  rc=$?
   rm -rf "$work"
-  echo "bundle: check passed"
+  [ "$rc" = 0 ] || { echo "bundle: check FAILED" >&2; exit 1; }
+  echo "bundle: check passed (gpucheck exit 1 = some test failed: a backend verdict, not a bundle problem)"
 fi

@@ -278,9 +278,13 @@ def target_module_names(model, s):
     """Full names of the Linear layers to adapt: VlmTune's rule (named targets or all-linear, restricted to the
     recipe's towers, never lm_head), spelled out so that PEFT's suffix matching cannot add more."""
     import torch  # noqa: PLC0415
+    return select_targets([n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)], s)
+
+
+def select_targets(linear_names, s):
     names = []
-    for name, module in model.named_modules():
-        if not isinstance(module, torch.nn.Linear) or name.endswith("lm_head") or tower_of(name) not in s["towers"]:
+    for name in linear_names:
+        if name.endswith("lm_head") or tower_of(name) not in s["towers"]:
             continue
         leaf = name.rsplit(".", 1)[-1]
         if s.get("targets_regex"):

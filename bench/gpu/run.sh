@@ -97,9 +97,9 @@ batch_for() {
 limits_for() {
   case "$1" in
     tiny) echo "60 600 60" ;;
-    256m) echo "40 70 60" ;;
-    500m) echo "50 80 70" ;;
-    2.2b) echo "90 120 100" ;;
+    256m) echo "120 70 60" ;;
+    500m) echo "180 80 70" ;;
+    2.2b) echo "300 120 100" ;;
   esac
 }
 
@@ -146,6 +146,40 @@ stage() {
   return "$rc"
 }
 
+# bg_start NAME LIMIT -- command...: the same, in the background (CPU-only work such as `init` while the GPU runs
+# the parity tests); bg_wait NAME waits for it and writes its stages.jsonl line. Returns the command's rc.
+declare -A bg_pid bg_t0 bg_limit
+bg_start() {
+  local name=$1 limit=$2; shift 3
+  local left=$((deadline - reserve - $(date +%s)))
+  [ "$limit" -gt "$left" ] && limit=$left
+  echo "== $name (background, limit ${limit} s): $*"
+  bg_t0[$name]=$(date +%s.%N); bg_limit[$name]=$limit
+  timeout -k 10 "$limit" "$@" > "$logs/$name.log" 2>&1 &
+  bg_pid[$name]=$!
+}
+bg_wait() {
+  local name=$1 rc
+  [ -n "${bg_pid[$name]:-}" ] || { echo "== $name: was not started"; return 98; }
+  wait "${bg_pid[$name]}"; rc=$?
+  local secs timed_out=false
+  secs=$(awk -v a="${bg_t0[$name]}" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+  [ "$rc" = 124 ] || [ "$rc" = 137 ] && timed_out=true
+  tail -n 2 "$logs/$name.log" | sed 's/^/   | /'
+  echo "   $name: rc=$rc ${secs}s since its start$([ "$timed_out" = true ] && echo ' TIMED OUT')"
+  echo "{\"name\": \"$name\", \"rc\": $rc, \"seconds\": $secs, \"limit\": ${bg_limit[$name]}, \"timed_out\": $timed_out, \"background\": true, \"log\": \"$logs/$name.log\"}" >> "$work/stages.jsonl"
+  unset "bg_pid[$name]"
+  return "$rc"
+}
+
+# Random-init checkpoints of the timed models, written in the background from the start (CPU only; single-threaded
+# generation, ~8 CPU-seconds per 256M parameters measured on a dev machine).
+for model in $MODELS; do
+  [ "$model" = tiny ] && continue
+  read -r lim_init _ _ <<< "$(limits_for "$model")"
+  bg_start "init-$model" "$lim_init" -- "${VT[@]}" init --like "smolvlm-$model" --out "$work/models/$model" --seed 3 --force
+done
+
 # ---- 1. environment ----
 stage env 30 -- "${VT[@]}" env
 stage gpu-info 20 -- sh -c 'nvidia-smi || true; echo; ldconfig -p | grep -E "libcuda|cublas|nvrtc" || true;
@@ -161,7 +195,9 @@ stage gpucheck $((gpucheck_budget + 30)) -- "${VT[@]}" gpucheck --device "$gc_de
 
 # ---- 3. tiny-model logits parity: forward on cpu vs cuda ----
 data="$work/data"
-stage data 60 -- "${VT[@]}" bench-data --out "$data" --count 16 --image-size 512 --seed 1
+count=8
+for model in $MODELS; do b=$(batch_for "$model"); [ "$b" -gt "$count" ] && count=$b; done
+stage data 60 -- "${VT[@]}" bench-data --out "$data" --count "$count" --image-size 512 --seed 1
 for dt in f32 bf16; do
   m="$work/models/tiny-$dt"
   stage "init-tiny-$dt" 60 -- "${VT[@]}" init --like tiny --out "$m" --dtype "$dt" --seed 3 --force || continue
@@ -188,7 +224,7 @@ for model in $MODELS; do
     [ -f "$dir/config.json" ] || stage init-tiny 60 -- "${VT[@]}" init --like tiny --out "$dir" --dtype f32 --seed 3 --force
   else
     dir="$work/models/$model"; recipe="$repo/recipes/smolvlm-$model/qlora-sft.yaml"
-    stage "init-$model" "$lim_init" -- "${VT[@]}" init --like "smolvlm-$model" --out "$dir" --seed 3 --force || continue
+    bg_wait "init-$model" || continue
     [ "$model" = 2.2b ] && stage "tokenizer-$model" 20 -- "${VT[@]}" bench-tokenizer --model "$dir"
   fi
   steps_total=$((WARMUP + STEPS))
@@ -216,6 +252,7 @@ for model in $MODELS; do
 done
 
 # ---- 5. summary and packing (≤ 8 files come back) ----
+for name in "${!bg_pid[@]}"; do kill "${bg_pid[$name]}" 2>/dev/null; bg_wait "$name"; done
 "$PYTHON" "$here/summarize.py" "$work" "$out" || python3 "$here/summarize.py" "$work" "$out" || echo "run.sh: summarize failed" >&2
 [ -f "$work/gpucheck.json" ] && cp "$work/gpucheck.json" "$out/gpucheck.json"
 (
