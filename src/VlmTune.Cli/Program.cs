@@ -10,6 +10,7 @@ public static class Program
     {
         var root = new RootCommand("vlmtune: fine-tune SmolVLM / Idefics3 vision-language models with LoRA and QLoRA.");
         root.Subcommands.Add(SelfCheckCommand.Create());
+        root.Subcommands.Add(EnvCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(PreprocessCommand.Create());
         root.Subcommands.Add(InitCommand.Create());

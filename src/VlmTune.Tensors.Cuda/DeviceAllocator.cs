@@ -19,6 +19,10 @@ public sealed class DeviceAllocator : IDisposable
 {
     readonly Accelerator _accelerator;
     readonly Dictionary<long, Stack<MemoryBuffer1D<byte, Stride1D.Dense>>> _free = new();
+    // Every block taken from the device and not yet given back to it. ILGPU's buffers have finalizers of their own:
+    // a dropped tensor's buffer would be finalized (its memory freed) in the same collection as its CudaStorage,
+    // whose finalizer then returned the dead buffer to the cache. Holding every block here keeps them reachable.
+    readonly HashSet<MemoryBuffer1D<byte, Stride1D.Dense>> _owned = new(ReferenceEqualityComparer.Instance);
     readonly object _lock = new();
     long _allocated, _reserved, _peak, _deviceAllocations, _sinceCollect;
     bool _disposed;
@@ -81,12 +85,14 @@ public sealed class DeviceAllocator : IDisposable
         var buffer = AllocateFromDevice(size);
         lock (_lock)
         {
+            _owned.Add(buffer);
             _reserved += size;
             _deviceAllocations++;
             Account(size);
+            return buffer;
         }
-        return buffer;
     }
+
 
     public void Return(MemoryBuffer1D<byte, Stride1D.Dense> buffer)
     {
@@ -110,6 +116,7 @@ public sealed class DeviceAllocator : IDisposable
                 {
                     var b = stack.Pop();
                     _reserved -= b.Length;
+                    _owned.Remove(b);
                     b.Dispose();
                 }
         }
@@ -125,7 +132,7 @@ public sealed class DeviceAllocator : IDisposable
     {
         try
         {
-            return _accelerator.Allocate1D<byte>(size);
+            return Owned(_accelerator.Allocate1D<byte>(size));
         }
         catch (Exception e) when (e is OutOfMemoryException || e.GetType().Name.Contains("OutOfMemory", StringComparison.Ordinal) || e is ILGPU.Runtime.Cuda.CudaException)
         {
@@ -134,7 +141,7 @@ public sealed class DeviceAllocator : IDisposable
             ReleaseCached();
             try
             {
-                return _accelerator.Allocate1D<byte>(size);
+                return Owned(_accelerator.Allocate1D<byte>(size));
             }
             catch (Exception again)
             {
@@ -144,6 +151,19 @@ public sealed class DeviceAllocator : IDisposable
                     $"(in use {s.AllocatedBytes / 1048576.0:F1} MiB, reserved {s.ReservedBytes / 1048576.0:F1} MiB)", again);
             }
         }
+    }
+
+    /// <summary>
+    /// ILGPU buffers have finalizers that free the device memory. A dropped tensor's storage and its buffer become
+    /// unreachable together, so both finalizers would run: the storage's puts the buffer back in the cache while the
+    /// buffer's own frees it (a freed block handed out again). The allocator owns its blocks instead: they are freed
+    /// only by <see cref="ReleaseCached"/>, <see cref="Dispose"/> or the accelerator's disposal.
+    /// </summary>
+    static MemoryBuffer1D<byte, Stride1D.Dense> Owned(MemoryBuffer1D<byte, Stride1D.Dense> buffer)
+    {
+        GC.SuppressFinalize(buffer);
+        GC.SuppressFinalize(((ILGPU.IArrayView)buffer).Buffer); // the wrapped accelerator buffer that holds the memory
+        return buffer;
     }
 
     static void DrainFinalizers()

@@ -37,6 +37,9 @@ public static class TrainCommand
             throw new UserErrorException($"{recipePath}: model.path {settings.ModelDir} is not a checkpoint directory (no config.json)");
         if (!File.Exists(settings.TrainData)) throw new UserErrorException($"{recipePath}: data.train {settings.TrainData} not found");
         if (settings.EvalData != null && !File.Exists(settings.EvalData)) throw new UserErrorException($"{recipePath}: data.eval {settings.EvalData} not found");
+        // The device before anything is written: `--device cuda` without a GPU must leave no run folder behind.
+        var deviceLog = new List<(bool Warn, string Text)>();
+        var device = DeviceSelection.Resolve(deviceName, recipe.Device, m => deviceLog.Add((false, m)), m => deviceLog.Add((true, m)), recipePath);
         Directory.CreateDirectory(settings.OutputDir);
         File.WriteAllText(Path.Combine(settings.OutputDir, Recipe.ResolvedFileName), recipe.ToYaml());
 
@@ -54,7 +57,7 @@ public static class TrainCommand
         try
         {
             observer.Info($"{recipe.Kind.ToString().ToLowerInvariant()} run → {settings.OutputDir} (recipe {recipePath}, hash {recipe.Hash()[..12]})");
-            var device = DeviceSelection.Resolve(deviceName, recipe.Device, observer.Info, observer.Warn, recipePath);
+            foreach (var (warn, text) in deviceLog) (warn ? (Action<string>)observer.Warn : observer.Info)(text);
             void Train()
             {
                 if (kind == RecipeKind.Sft) new SftTrainer(settings, device, observer).Run(cancel.Token);
