@@ -68,12 +68,8 @@ if [ -z "${PYTHON:-}" ]; then
 fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 if [ "$simulate" = 1 ]; then export VLMTUNE_CUDA_SIMULATE=1; else unset VLMTUNE_CUDA_SIMULATE; fi
-# The CUDA 13 libraries of the torch venv (cuBLAS, NVRTC), when VlmTune's resolver is not told otherwise.
-if [ -z "${VLMTUNE_CUDA_LIB_DIR:-}" ]; then
-  for d in /opt/torch/.venv/lib/python3*/site-packages/nvidia/cu13/lib; do
-    [ -d "$d" ] && export VLMTUNE_CUDA_LIB_DIR="$d" && break
-  done
-fi
+# cuBLAS is found by VlmTune's own search (VLMTUNE_CUDA_LIB_DIR, CUDA_HOME, /opt/*/.venv site-packages, ...): it is
+# part of what this run checks, so nothing is set here.
 
 # ---- what to run ----
 if [ "$simulate" = 1 ]; then
