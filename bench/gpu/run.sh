@@ -14,9 +14,9 @@
 #   --budget S   whole-run deadline in seconds (default 560 on a GPU, 2400 simulated); stages that would start
 #                after it are recorded as skipped, and each stage is killed at its own limit.
 # Variables: BS_256M BS_500M BS_2B (batch sizes; BS sets all), STEPS, WARMUP, MODELS ("256m 500m 2.2b"),
-#   MODES ("qlora lora"), PYTHON (default /opt/torch/.venv/bin/python3 when present, else python3),
+#   MODES ("qlora lora"; "none" = no VlmTune runs), INIT_LIMIT (seconds for each model's init), PYTHON (default /opt/torch/.venv/bin/python3 when present, else python3),
 #   SFT_SET (extra --set overrides for every VlmTune run, e.g. "lora.use_dora=false"; the peer reads the resolved
-#   recipe, so it follows).
+#   recipe, so it follows), STAGES (default "env gpucheck parity timing": the groups to run).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
     --out) out="$2"; shift ;;
     --work) work="$2"; shift ;;
     --budget) budget="$2"; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -72,9 +72,12 @@ if [ "$simulate" = 1 ]; then export VLMTUNE_CUDA_SIMULATE=1; else unset VLMTUNE_
 # part of what this run checks, so nothing is set here.
 
 # ---- what to run ----
+STAGES=${STAGES:-"env gpucheck parity timing"}
+want() { case " $STAGES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 if [ "$simulate" = 1 ]; then
   MODELS=${MODELS:-tiny}; MODES=${MODES:-"qlora lora"}
-  STEPS=${STEPS:-1}; WARMUP=${WARMUP:-1}; gpucheck_budget=${GPUCHECK_BUDGET:-600}
+  STEPS=${STEPS:-1}; WARMUP=${WARMUP:-1}
+  if [ "$quick" = 1 ]; then gpucheck_budget=${GPUCHECK_BUDGET:-90}; else gpucheck_budget=${GPUCHECK_BUDGET:-300}; fi
 else
   if [ "$quick" = 1 ]; then MODELS=${MODELS:-256m}; else MODELS=${MODELS:-"256m 500m 2.2b"}; fi
   MODES=${MODES:-"qlora lora"}
@@ -171,12 +174,14 @@ bg_wait() {
 # Random-init checkpoints of the timed models, written in the background from the start (CPU only; single-threaded
 # generation, ~8 CPU-seconds per 256M parameters measured on a dev machine).
 for model in $MODELS; do
-  [ "$model" = tiny ] && continue
+  { [ "$model" = tiny ] || ! want timing; } && continue
   read -r lim_init _ _ <<< "$(limits_for "$model")"
+  lim_init=${INIT_LIMIT:-$lim_init}
   bg_start "init-$model" "$lim_init" -- "${VT[@]}" init --like "smolvlm-$model" --out "$work/models/$model" --seed 3 --force
 done
 
 # ---- 1. environment ----
+if want env; then
 stage env 30 -- "${VT[@]}" env
 stage gpu-info 20 -- sh -c 'nvidia-smi || true; echo; ldconfig -p | grep -E "libcuda|cublas|nvrtc" || true;
   ls -d /opt/torch/.venv/lib/python3*/site-packages/nvidia/*/lib 2>/dev/null; echo "VLMTUNE_CUDA_LIB_DIR=${VLMTUNE_CUDA_LIB_DIR:-}"; uname -a; nproc; free -g'
@@ -184,9 +189,11 @@ if [ "$simulate" = 0 ]; then
   stage python-env 40 -- "$PYTHON" -c 'import torch, transformers, peft, safetensors; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "-"); print("transformers", transformers.__version__, "peft", peft.__version__, "safetensors", safetensors.__version__)'
 fi
 
+fi
+
 # ---- 2. the CUDA parity tests on the device ----
 if [ "$simulate" = 1 ]; then gc_device=sim; else gc_device=gpu; fi
-stage gpucheck $((gpucheck_budget + 30)) -- "${VT[@]}" gpucheck --device "$gc_device" --json "$work/gpucheck.json" \
+want gpucheck && stage gpucheck $((gpucheck_budget + 30)) -- "${VT[@]}" gpucheck --device "$gc_device" --json "$work/gpucheck.json" \
   --exclude PtxGate --test-timeout 60 --budget "$gpucheck_budget"
 
 # ---- 3. tiny-model logits parity: forward on cpu vs cuda ----
@@ -195,6 +202,7 @@ count=8
 for model in $MODELS; do b=$(batch_for "$model"); [ "$b" -gt "$count" ] && count=$b; done
 stage data 60 -- "${VT[@]}" bench-data --out "$data" --count "$count" --image-size 512 --seed 1
 for dt in f32 bf16; do
+  want parity || break
   m="$work/models/tiny-$dt"
   stage "init-tiny-$dt" 60 -- "${VT[@]}" init --like tiny --out "$m" --dtype "$dt" --seed 3 --force || continue
   img=$("$PYTHON" -c "import json,sys; print(json.load(open(sys.argv[1]))['image_token_id'])" "$m/config.json" 2>/dev/null || echo 0)
@@ -213,6 +221,7 @@ done
 
 # ---- 4. SFT step timing: VlmTune (qlora, lora) and the HF peer, per model ----
 for model in $MODELS; do
+  want timing || break
   read -r lim_init lim_sft lim_peer <<< "$(limits_for "$model")"
   bs=$(batch_for "$model")
   if [ "$model" = tiny ]; then
@@ -229,6 +238,7 @@ for model in $MODELS; do
           --set "checkpoint.every_steps=0" --set "seed=42")
   for s in ${SFT_SET:-}; do common+=(--set "$s"); done
   for mode in $MODES; do
+    [ "$mode" = none ] && continue      # MODES=none: only the batch and the peer
     label="$model-$mode"; run="$work/runs/$label"
     q=true; [ "$mode" = lora ] && q=false
     stage "sft-$label" "$lim_sft" -- "${VT[@]}" sft "$recipe" --device cuda "${common[@]}" \

@@ -84,6 +84,20 @@ def peer_metrics(cfg):
     }
 
 
+def last_error_line(path, width=110):
+    """The last line of a stage's log that says error/exception/failed (else its last line), shortened."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = [l.strip() for l in f.read().splitlines()[-200:] if l.strip()]
+    except (OSError, TypeError):
+        return ""
+    if not lines:
+        return ""
+    hits = [l for l in lines if any(w in l.lower() for w in ("error", "exception", "failed", "traceback"))]
+    line = hits[-1] if hits else lines[-1]
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
 def fmt(v, spec=""):
     if v is None:
         return "-"
@@ -138,6 +152,8 @@ def main(argv):
             if "max_abs_diff" in p:
                 note = (f"max|Δ| {p['max_abs_diff']:.3g} (max|ref| {p['max_abs_ref']:.3g}), cosine {p['cosine']:.6f}, "
                         f"argmax {p['argmax_agree']}/{p['argmax_rows']} → {'PASS' if p['pass'] else 'FAIL'} " + note)
+        if s.get("rc") not in (0, None) and not note.strip():
+            note = last_error_line(s.get("log"))
         lines.append(f"{s.get('name', '?'):<28} {fmt(s.get('rc')):>4} {fmt(s.get('seconds'), '.1f'):>8}  {note}".rstrip())
     if gpucheck and gpucheck.get("tests"):
         bad = [t for t in gpucheck["tests"] if t.get("outcome") in ("failed", "timed_out")]
