@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fetches NVIDIA's CUDA 11.8 tools and libraries from Debian's non-free component WITHOUT installing anything
 # system-wide (shared/spec/cuda.md §3): ptxas / cuobjdump (nvidia-cuda-toolkit) for the PTX gate, and libcublas /
-# libcublasLt / libcudart (11.x) for the cuBLAS binding test. No GPU is needed for either.
+# libcublasLt / libcudart (11.x) for the cuBLAS binding test, and the driver's libcuda.so.1 (libcuda1, in
+# ROOT/usr/lib/x86_64-linux-gnu/nvidia/current) for the driver binding test: with no GPU it loads, reports its version
+# and returns CUDA_ERROR_NO_DEVICE from cuInit. No GPU is needed for any of them.
 #
 # The package source is derived from this machine's own apt configuration (its `Components: main` line becomes
 # `main non-free`); no registry host is written here. Packages are unpacked with dpkg -x into $DIR/root.
@@ -10,7 +12,7 @@
 # Prints DIR/root on success; idempotent (DIR/.done). Exit ≠ 0 with a reason on failure — callers must fail loudly.
 set -euo pipefail
 dir=${1:-${VLMTUNE_CUDA_TOOLS:-$HOME/.cache/vlmtune/cuda-tools}}
-packages=(nvidia-cuda-toolkit libcublas11 libcublaslt11 libcudart11.0)
+packages=(nvidia-cuda-toolkit libcublas11 libcublaslt11 libcudart11.0 libcuda1)
 stamp="$dir/.done"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${packages[*]}" ] && [ -x "$dir/root/usr/bin/ptxas" ]; then
   echo "$dir/root"; exit 0

@@ -98,6 +98,8 @@ internal sealed unsafe class CublasGemm : IGemmProvider, IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        try { Bind(); } // cuBLAS frees its handle's resources in the current context
+        catch (ObjectDisposedException) { }
         foreach (var p in _plans.Values) p.Dispose(_lib);
         _plans.Clear();
         if (_lt != 0) _lib.LtDestroy(_lt);

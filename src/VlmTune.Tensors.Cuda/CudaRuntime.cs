@@ -125,7 +125,7 @@ internal static class CudaRuntime
     /// the driver). Map it to the library we loaded. One resolver per assembly: set once, never over one already there;
     /// on WSL ILGPU sets its own (for /usr/lib/wsl/lib), so leave it alone.
     /// </summary>
-    static void RegisterIlgpuResolver(CudaDriver driver, Action<string>? log)
+    internal static void RegisterIlgpuResolver(CudaDriver driver, Action<string>? log)
     {
         lock (_lock)
         {

@@ -158,7 +158,6 @@ public static class KMath
         return q == 1 ? -sn : sn;
     }
 
-    const double TwoOverPi = 0.63661977236758134308;
     // π/2 = PiO2Hi + PiO2Lo; PiO2Hi has 33 significant bits, so k·PiO2Hi is exact for |k| < 2^20.
     const double PiO2Hi = 1.57079632673412561417, PiO2Lo = 6.07710050650619224932e-11;
 

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace VlmTune.Tensors.Cuda.Tests.Support;
 
 /// <summary>
-/// NVIDIA's CUDA 11.8 libraries from Debian non-free, unpacked by <c>.ci/fetch-cuda-tools.sh</c> (cached after the
+/// NVIDIA's CUDA 11.8 libraries and the 535 driver library from Debian non-free, unpacked by <c>.ci/fetch-cuda-tools.sh</c> (cached after the
 /// first run). A failure of the script fails the test with its message: these tests never skip.
 /// </summary>
 public static class CudaTools
@@ -15,6 +15,9 @@ public static class CudaTools
 
     /// <summary>The directory of libcublas.so.11, libcublasLt.so.11 and libcudart.so.11.0.</summary>
     public static string LibDir => Path.Combine(Root, "usr", "lib", "x86_64-linux-gnu");
+
+    /// <summary>The directory of Debian's libcuda.so.1 (the real driver library of package libcuda1; no GPU needed to load it).</summary>
+    public static string DriverDir => Path.Combine(Root, "usr", "lib", "x86_64-linux-gnu", "nvidia", "current");
 
     public static string RepositoryRoot
     {
