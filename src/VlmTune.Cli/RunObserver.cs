@@ -41,8 +41,15 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
     {
         _loss.Add((r.Step, r.Loss));
         OnStep?.Invoke(r);
-        Line(("step", r.Step), ("loss", Math.Round(r.Loss, 6)), ("lr", r.Lr), ("grad_norm", Math.Round(r.GradNorm, 6)),
-            ("tokens_per_s", Math.Round(r.TokensPerSecond, 1)), ("supervised_tokens", r.SupervisedTokens), ("peak_memory_mb", Math.Round(r.PeakMemoryMb, 1)));
+        var fields = new List<(string, double)>
+        {
+            ("step", r.Step), ("loss", Math.Round(r.Loss, 6)), ("lr", r.Lr), ("grad_norm", Math.Round(r.GradNorm, 6)),
+            ("tokens_per_s", Math.Round(r.TokensPerSecond, 1)), ("supervised_tokens", r.SupervisedTokens), ("peak_memory_mb", Math.Round(r.PeakMemoryMb, 1)),
+            ("step_s", Math.Round(r.Seconds, 4)),
+        };
+        if (r.DevicePeakMb is { } peak) fields.Add(("device_peak_mb", Math.Round(peak, 1)));
+        if (r.DeviceReservedMb is { } reserved) fields.Add(("device_reserved_mb", Math.Round(reserved, 1)));
+        Line([.. fields]);
         if (r.Step % _every != 0 && r.Step != r.TotalSteps) return;
         double elapsed = (DateTime.UtcNow - _started).TotalSeconds;
         double eta = elapsed / r.Step * (r.TotalSteps - r.Step);

@@ -78,7 +78,9 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
                 throw new TrainingDivergedException($"step {step + 1}: the DPO loss is {loss}; stopping (the last checkpoint in {s.OutputDir}/checkpoints is intact)");
             var (lr, gradNorm) = RunSetup.Update(s, optimizer, step, warmup, total);
             var m = Average(metrics);
-            var report = new StepReport(step + 1, total, loss, lr, gradNorm, tokens / sw.Elapsed.TotalSeconds, 0, Environment.WorkingSet / 1e6, sw.Elapsed.TotalSeconds);
+            var (devicePeak, deviceReserved) = StepReport.DeviceMemory(device);
+            var report = new StepReport(step + 1, total, loss, lr, gradNorm, tokens / sw.Elapsed.TotalSeconds, 0, Environment.WorkingSet / 1e6, sw.Elapsed.TotalSeconds,
+                devicePeak, deviceReserved);
             reports.Add((report, m));
             _log.Step(report);
             _log.Dpo(step + 1, m);

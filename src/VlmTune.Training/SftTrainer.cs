@@ -72,8 +72,9 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
             if (!double.IsFinite(loss))
                 throw new TrainingDivergedException($"step {step + 1}: the loss is {loss}; stopping (the last checkpoint in {s.OutputDir}/checkpoints is intact)");
             var (lr, gradNorm) = RunSetup.Update(s, optimizer, step, warmup, total);
+            var (devicePeak, deviceReserved) = StepReport.DeviceMemory(device);
             var report = new StepReport(step + 1, total, loss, lr, gradNorm, tokens / sw.Elapsed.TotalSeconds, supervised,
-                Environment.WorkingSet / 1e6, sw.Elapsed.TotalSeconds);
+                Environment.WorkingSet / 1e6, sw.Elapsed.TotalSeconds, devicePeak, deviceReserved);
             reports.Add(report);
             _log.Step(report);
             bool last = step + 1 == total;

@@ -9,8 +9,19 @@ namespace VlmTune.Tensors.Cuda.Tests.Support;
 /// </summary>
 public static class Sim
 {
-    static readonly Lazy<CudaBackend> _backend = new(() => CudaBackend.Create(new CudaBackendOptions { Simulate = true }));
-    static readonly Lazy<CudaBackend> _wide = new(() => CudaBackend.Create(new CudaBackendOptions
+    /// <summary>
+    /// <c>VLMTUNE_CUDA_TEST_DEVICE=gpu</c>: <see cref="Device"/>, <see cref="Wide"/> and <see cref="Backend"/> are all one
+    /// real-GPU backend (ordinal 0) instead of the simulator, so the same parity tests run on a GPU (bench/VlmTune.GpuCheck).
+    /// </summary>
+    public static bool OnGpu { get; } =
+        Environment.GetEnvironmentVariable("VLMTUNE_CUDA_TEST_DEVICE")?.Trim().ToLowerInvariant() is "gpu" or "cuda";
+
+    /// <summary>Receives the GPU backend's one-line diagnostics (libraries loaded, device chosen) when <see cref="OnGpu"/>.</summary>
+    public static Action<string>? GpuLog { get; set; }
+
+    static readonly Lazy<CudaBackend> _gpu = new(() => CudaBackend.Create(new CudaBackendOptions { Ordinal = 0, Log = GpuLog }));
+    static readonly Lazy<CudaBackend> _backend = new(() => OnGpu ? _gpu.Value : CudaBackend.Create(new CudaBackendOptions { Simulate = true }));
+    static readonly Lazy<CudaBackend> _wide = new(() => OnGpu ? _gpu.Value : CudaBackend.Create(new CudaBackendOptions
     {
         Simulate = true, SimulatedWarpSize = 32, SimulatedWarpsPerGroup = 2, SimulatedMaxGroups = 2,
     }));
