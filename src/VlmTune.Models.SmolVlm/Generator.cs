@@ -36,7 +36,7 @@ public static class Generator
         var all = prompt.InputIds.ToList();
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
-            var row = logits.ToArray<float>();
+            var row = logits.ToFloatArray();
             logitsPerStep.Add(row);
             long next = Pick(row, options, step);
             tokens.Add(next);
@@ -44,7 +44,7 @@ public static class Generator
             if (options.StopTokenIds.Contains(next) || step == options.MaxNewTokens - 1) break;
             if (cache != null)
             {
-                var embeds = Ops.Embedding(Ops.FromArray(new[] { next }, new Shape(1, 1), model.Device), model.Text.EmbedTokens);
+                var embeds = Ops.Embedding(Ops.FromArray(new[] { next }, new Shape(1, 1), model.Device), model.Text.EmbedTokens, model.ComputeDType);
                 logits = model.Decode(embeds, 1, null, cache, lastPositionOnly: true);
             }
             else

@@ -9,15 +9,33 @@ namespace VlmTune.Models.SmolVlm;
 /// Llama decoder, image features replacing the `&lt;image&gt;` token rows in order.
 /// Legend: B batch, L tokens, n real tiles in the batch, S patches per tile, S' = S/r² image tokens per tile,
 /// Dv vision width, Dt text width, V vocabulary.
+/// Precision: <see cref="ComputeDType"/> is the activation dtype. Pixels and token embeddings enter in it, so every
+/// hidden state, the image features and the logits are in it (bf16: GEMMs accumulate in f32, norms / softmax /
+/// attention statistics and the losses are f32 inside the kernels). Frozen weights keep their stored dtype (f32, bf16
+/// or 4-bit); LoRA weights stay f32 (their branch runs in f32 and is cast to the activation dtype before the add).
 /// </summary>
 public sealed class SmolVlmModel
 {
+    DType _computeDType = DType.F32;
+
     public SmolVlmConfig Config { get; }
     public ParameterSet Parameters { get; }
     public VisionEncoder Vision { get; }
     public Linear Connector { get; }
     public TextDecoder Text { get; }
     public Device Device { get; }
+
+    /// <summary>The activation dtype: f32 (the default) or bf16.</summary>
+    public DType ComputeDType
+    {
+        get => _computeDType;
+        set
+        {
+            if (value is not (DType.F32 or DType.BF16))
+                throw new ArgumentOutOfRangeException(nameof(value), value, "the compute dtype must be f32 or bf16");
+            _computeDType = value;
+        }
+    }
 
     public SmolVlmModel(IWeightSource weights, SmolVlmConfig config)
     {
@@ -67,10 +85,10 @@ public sealed class SmolVlmModel
         return model;
     }
 
-    /// <summary>Image features for tiles (n, 3, M, M): vision tower, pixel shuffle, projection → (n, S', Dt).</summary>
+    /// <summary>Image features for tiles (n, 3, M, M): vision tower, pixel shuffle, projection → (n, S', Dt), in the compute dtype.</summary>
     public Tensor ImageFeatures(Tensor tiles, Tensor? positionIds, Tensor? keyMask)
     {
-        var h = Vision.Forward(tiles, positionIds, keyMask);
+        var h = Vision.Forward(Ops.ToDType(tiles, ComputeDType), positionIds, keyMask);
         return Connector.Forward(Ops.PixelShuffle(h, Config.ScaleFactor));
     }
 
@@ -114,7 +132,7 @@ public sealed class SmolVlmModel
     {
         int b = inputs.Batch, l = inputs.Length;
         var ids = Ops.FromArray(inputs.InputIds, new Shape(b, l), Device);
-        var text = Ops.Embedding(ids, Text.EmbedTokens);                                   // (B, L, Dt)
+        var text = Ops.Embedding(ids, Text.EmbedTokens, ComputeDType);                     // (B, L, Dt)
         if (features == null)
         {
             int imageTokens = inputs.InputIds.Count(id => id == Config.ImageTokenId);
@@ -131,8 +149,8 @@ public sealed class SmolVlmModel
         for (int p = 0; p < source.Length; p++)
             source[p] = inputs.InputIds[p] == Config.ImageTokenId ? next++ : p;
         int dt = Config.Text.HiddenSize;
-        var table = Ops.Concat([Ops.Reshape(text, b * l, dt), Ops.Reshape(features, n * seq, dt)], 0);
-        return Ops.Embedding(Ops.FromArray(source, new Shape(b, l), Device), table);
+        var table = Ops.Concat([Ops.Reshape(text, b * l, dt), Ops.Reshape(Ops.ToDType(features, ComputeDType), n * seq, dt)], 0);
+        return Ops.Embedding(Ops.FromArray(source, new Shape(b, l), Device), table, ComputeDType);
     }
 
     void CheckImageTokens(SmolVlmInputs inputs, int[] tilesPerSample, int seq)
@@ -183,9 +201,13 @@ public sealed class SmolVlmModel
         return Ops.FromArray(data, new Shape(keep.Count, 3, m, m), Device);
     }
 
-    /// <summary>Decoder + lm_head over merged embeddings (B, L, Dt) → logits (B, L or 1, V).</summary>
+    /// <summary>
+    /// Decoder + lm_head over merged embeddings (B, L, Dt; converted to the compute dtype) → logits (B, L or 1, V) in the
+    /// compute dtype (the losses read bf16 logits and compute in f32; read them on the host with ToFloatArray).
+    /// </summary>
     public Tensor Decode(Tensor embeds, int batch, long[]? attentionMask, KvCache? cache, bool lastPositionOnly)
     {
+        embeds = Ops.ToDType(embeds, ComputeDType);
         int l = embeds.Shape[1], past = cache?.Length ?? 0;
         var positions = Ops.FromArray(Enumerable.Range(past, l).Select(i => (long)i).ToArray(), new Shape(l), Device);
         Tensor? keyMask = null;

@@ -37,8 +37,9 @@ public sealed class VisionEncoder
     public bool GradientCheckpointing { get; set; }
 
     /// <summary>
-    /// pixels (n, C, H, W) → (n, S, D). <paramref name="positionIds"/> (n, S) i64 and <paramref name="keyMask"/> (n, S)
-    /// come from <see cref="VisionPositions"/>; null means full tiles (identity positions, no mask).
+    /// pixels (n, C, H, W) → (n, S, D) in the pixels' dtype (f32 or bf16: the model's compute dtype).
+    /// <paramref name="positionIds"/> (n, S) i64 and <paramref name="keyMask"/> (n, S) come from
+    /// <see cref="VisionPositions"/>; null means full tiles (identity positions, no mask).
     /// </summary>
     public Tensor Forward(Tensor pixels, Tensor? positionIds, Tensor? keyMask)
     {
@@ -46,8 +47,8 @@ public sealed class VisionEncoder
         int s = _cfg.PatchesPerTile;
         var h = _patch.Forward(Ops.Patchify(pixels, _cfg.PatchSize));                     // (n, S, D)
         var pos = positionIds == null
-            ? Ops.Reshape(Ops.Embedding(Identity(n, s, pixels.Device), _positions), n, s, _cfg.HiddenSize)
-            : Ops.Embedding(positionIds, _positions);
+            ? Ops.Reshape(Ops.Embedding(Identity(n, s, pixels.Device), _positions, h.DType), n, s, _cfg.HiddenSize)
+            : Ops.Embedding(positionIds, _positions, h.DType);
         h = Ops.Add(h, pos);
         bool recompute = GradientCheckpointing && Tensors.Autograd.GradMode.IsEnabled;
         foreach (var layer in _layers)

@@ -39,9 +39,29 @@ public static class FourBit
             : Quantizer4Bit.Quantize(Ops.ToDType(w, DType.F32).ToArray<float>(), blocksize, type, doubleQuant, shape);
     }
 
+    /// <summary>
+    /// Quantises a layer's weight where it lives: on the device when its backend implements <see cref="IQuantizer4Bit"/>
+    /// (byte-identical to the host path, without the round trip), else on the host.
+    /// </summary>
     public static void QuantizeInPlace(Linear layer, QuantType type, int blocksize, bool doubleQuant)
     {
+        string name = layer.Name + ".weight";
+        if (layer.Weight.Backend is IQuantizer4Bit device)
+        {
+            Packed4BitWeight w;
+            try
+            {
+                w = device.Quantize4Bit(layer.Weight, QuantTables.For(type).ToArray(), blocksize,
+                    doubleQuant ? QuantTables.DynamicSignedCopy() : null, name);
+            }
+            catch (Exception e) when (e is InvalidDataException or ArgumentException)
+            {
+                throw new QuantizationFormatException(e.Message, e); // as the host path reports a bad blocksize or a non-finite weight
+            }
+            layer.Quantize(w);
+            return;
+        }
         var q = QuantizeWeight(layer, type, blocksize, doubleQuant);
-        layer.Quantize(ToDevice(q, layer.Weight.Device, layer.Name + ".weight"));
+        layer.Quantize(ToDevice(q, layer.Weight.Device, name));
     }
 }

@@ -21,6 +21,8 @@ public sealed record TrainSection
     /// <summary>Global gradient-norm clip; 0 turns clipping off.</summary>
     public double MaxGradNorm { get; init; } = 1.0;
     public bool GradientCheckpointing { get; init; } = true;
+    /// <summary>Activation dtype; <see cref="ComputeDType.Auto"/> lets the trainer pick by device (bf16 on CUDA, f32 on the CPU).</summary>
+    public ComputeDType ComputeDType { get; init; } = ComputeDType.Auto;
 
     /// <summary>Records per optimiser step: batch_size x grad_accum (derived, not a key).</summary>
     public int EffectiveBatch => BatchSize * GradAccum;

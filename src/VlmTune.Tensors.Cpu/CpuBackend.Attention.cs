@@ -13,6 +13,14 @@ public sealed unsafe partial class CpuBackend
 
     public void Attention(Tensor q, Tensor k, Tensor v, Tensor? keyMask, AttentionParams p, Tensor o, Tensor lse)
     {
+        var (o32, lse32) = (Out(o, false), Out(lse, false));
+        AttentionF32(W(q), W(k), W(v), keyMask, p, o32, lse32);
+        Store(o32, o);
+        Store(lse32, lse);
+    }
+
+    void AttentionF32(Tensor q, Tensor k, Tensor v, Tensor? keyMask, AttentionParams p, Tensor o, Tensor lse)
+    {
         using var keep = Hold(q, k, v, keyMask, o, lse);
         var (b, h, t, d) = q.Shape.Dims4();
         var (_, hkv, s, _) = k.Shape.Dims4();
@@ -86,6 +94,16 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? keyMask, AttentionParams p, Tensor o, Tensor lse,
+        Tensor dO, Tensor dq, Tensor dk, Tensor dv)
+    {
+        var (dq32, dk32, dv32) = (Out(dq, false), Out(dk, false), Out(dv, false));
+        AttentionBackwardF32(W(q), W(k), W(v), keyMask, p, W(o), W(lse), W(dO), dq32, dk32, dv32);
+        Store(dq32, dq);
+        Store(dk32, dk);
+        Store(dv32, dv);
+    }
+
+    void AttentionBackwardF32(Tensor q, Tensor k, Tensor v, Tensor? keyMask, AttentionParams p, Tensor o, Tensor lse,
         Tensor dO, Tensor dq, Tensor dk, Tensor dv)
     {
         using var keep = Hold(q, k, v, keyMask, o, lse, dO, dq, dk, dv);

@@ -3,13 +3,21 @@ using System.Numerics.Tensors;
 namespace VlmTune.Tensors.Cpu;
 
 // Elementwise kernels. Unary: y = f(x); backward dx = f'(x)·dy (assigned). Binary: broadcast views handled
-// run by run along the innermost axis. Chunks of 4096 elements are spread over the threads.
+// run by run along the innermost axis. Chunks of 4096 elements are spread over the threads. Public methods widen
+// bf16 operands around the f32 kernels (CpuBackend.Precision.cs).
 public sealed unsafe partial class CpuBackend
 {
     const float GeluC = 0.7978845608028654f; // sqrt(2/π)
     const float GeluA = 0.044715f;
 
     public void Unary(UnaryOp op, Tensor x, Tensor y, float scalar = 0f)
+    {
+        var y32 = Out(y, false);
+        UnaryF32(op, W(x), y32, scalar);
+        Store(y32, y);
+    }
+
+    void UnaryF32(UnaryOp op, Tensor x, Tensor y, float scalar)
     {
         using var keep = Hold(x, y);
         float* xp = F(x), yp = F(y);
@@ -53,6 +61,13 @@ public sealed unsafe partial class CpuBackend
 
     public void UnaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float scalar = 0f)
     {
+        var dx32 = Out(dx, false);
+        UnaryBackwardF32(op, W(x), W(y), W(dy), dx32, scalar);
+        Store(dx32, dx);
+    }
+
+    void UnaryBackwardF32(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float scalar)
+    {
         using var keep = Hold(x, y, dy, dx);
         float* xp = F(x), yp = F(y), gp = F(dy), dp = F(dx);
         Par.For((int)x.Numel, 4096, Threads, (s, e) =>
@@ -95,6 +110,13 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y)
+    {
+        var y32 = Out(y, false);
+        BinaryF32(op, W(a), W(b), y32);
+        Store(y32, y);
+    }
+
+    void BinaryF32(BinaryOp op, Tensor a, Tensor b, Tensor y)
     {
         using var keep = Hold(a, b, y);
         Contig(y, "binary output");

@@ -1,6 +1,7 @@
 namespace VlmTune.Tensors.Cpu;
 
 // Embedding rows and torch.gather, with their scatter-add backwards (accumulated, sequential: no races).
+// Embedding converts rows straight from any float weight into any float output; the others widen bf16 to f32 scratch.
 public sealed unsafe partial class CpuBackend
 {
     public void Embedding(Tensor ids, Tensor weight, Tensor y)
@@ -21,6 +22,13 @@ public sealed unsafe partial class CpuBackend
 
     public void EmbeddingBackward(Tensor ids, Tensor dy, Tensor dw)
     {
+        var dw32 = Out(dw, true);
+        EmbeddingBackwardF32(ids, W(dy), dw32);
+        Store(dw32, dw);
+    }
+
+    void EmbeddingBackwardF32(Tensor ids, Tensor dy, Tensor dw)
+    {
         using var keep = Hold(ids, dy, dw);
         var (v, c) = dw.Shape.Dims2();
         float* g = F(dy), d = F(dw);
@@ -32,13 +40,24 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    public void Gather(Tensor x, int axis, Tensor index, Tensor y) => GatherScatter(x, axis, index, y, scatter: false);
+    public void Gather(Tensor x, int axis, Tensor index, Tensor y)
+    {
+        var y32 = Out(y, false);
+        GatherScatter(W(x), axis, index, y32, scatter: false);
+        Store(y32, y);
+    }
 
-    public void ScatterAdd(Tensor dy, int axis, Tensor index, Tensor dx) => GatherScatter(dx, axis, index, dy, scatter: true);
+    public void ScatterAdd(Tensor dy, int axis, Tensor index, Tensor dx)
+    {
+        var dx32 = Out(dx, true);
+        GatherScatter(dx32, axis, index, W(dy), scatter: true);
+        Store(dx32, dx);
+    }
 
-    /// <summary>gather: small[i] = big[i with axis coord = index[i]]; scatter: big[...] += small[i].</summary>
+    /// <summary>gather: small[i] = big[i with axis coord = index[i]]; scatter: big[...] += small[i] (f32 tensors).</summary>
     static void GatherScatter(Tensor big, int axis, Tensor index, Tensor small, bool scatter)
     {
+        using var keep = Hold(big, index, small);
         int rank = index.Rank;
         var bs = big.Shape.ContiguousStrides();
         int axisSize = big.Shape.Dims[axis];

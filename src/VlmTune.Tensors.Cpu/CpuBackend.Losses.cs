@@ -8,6 +8,14 @@ public sealed unsafe partial class CpuBackend
 {
     public void LabelLogProbs(Tensor logits, Tensor labels, int ignoreIndex, Tensor logp, Tensor lse)
     {
+        var (logp32, lse32) = (Out(logp, false), Out(lse, false));
+        LabelLogProbsF32(W(logits), labels, ignoreIndex, logp32, lse32);
+        Store(logp32, logp);
+        Store(lse32, lse);
+    }
+
+    void LabelLogProbsF32(Tensor logits, Tensor labels, int ignoreIndex, Tensor logp, Tensor lse)
+    {
         using var keep = Hold(logits, labels, logp, lse);
         var (n, v) = logits.Shape.Dims2();
         float* lp = F(logits), op = F(logp), sp = F(lse);
@@ -42,6 +50,13 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void LabelLogProbsBackward(Tensor logits, Tensor labels, int ignoreIndex, Tensor lse, Tensor dlogp, Tensor dlogits)
+    {
+        var d32 = Out(dlogits, false);
+        LabelLogProbsBackwardF32(W(logits), labels, ignoreIndex, W(lse), W(dlogp), d32);
+        Store(d32, dlogits);
+    }
+
+    void LabelLogProbsBackwardF32(Tensor logits, Tensor labels, int ignoreIndex, Tensor lse, Tensor dlogp, Tensor dlogits)
     {
         using var keep = Hold(logits, labels, lse, dlogp, dlogits);
         var (n, v) = logits.Shape.Dims2();

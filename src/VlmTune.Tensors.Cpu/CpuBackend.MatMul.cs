@@ -4,9 +4,18 @@ namespace VlmTune.Tensors.Cpu;
 
 // Batched GEMM dispatch onto the blocked kernel. Legend: a (Ba,M,K) or (Ba,K,M) if transA; b (Bb,K,N) or (Bb,N,K)
 // if transB; c (B,M,N). Small per-batch products run one per thread; large ones use all threads each.
+// Dtypes: b in bf16 is widened inside the GEMM's packing (exact); a bf16 a is widened to scratch and a bf16 c is
+// computed in an f32 scratch (pre-filled from c when accumulating) and rounded once.
 public sealed unsafe partial class CpuBackend
 {
     public void MatMul(Tensor a, bool transA, Tensor b, bool transB, Tensor c, float alpha, bool accumulate)
+    {
+        var c32 = Out(c, accumulate);
+        MatMulF32(W(a), transA, b.DType == DType.BF16 ? b : W(b), transB, c32, alpha, accumulate);
+        Store(c32, c);
+    }
+
+    void MatMulF32(Tensor a, bool transA, Tensor b, bool transB, Tensor c, float alpha, bool accumulate)
     {
         using var keep = Hold(a, b, c);
         Contig(a, "matmul a");

@@ -9,6 +9,15 @@ public sealed unsafe partial class CpuBackend
 {
     public void LayerNorm(Tensor x, Tensor weight, Tensor? bias, float eps, Tensor y, Tensor mean, Tensor rstd)
     {
+        var (y32, m32, r32) = (Out(y, false), Out(mean, false), Out(rstd, false));
+        LayerNormF32(W(x), W(weight), W(bias), eps, y32, m32, r32);
+        Store(y32, y);
+        Store(m32, mean);
+        Store(r32, rstd);
+    }
+
+    void LayerNormF32(Tensor x, Tensor weight, Tensor? bias, float eps, Tensor y, Tensor mean, Tensor rstd)
+    {
         using var keep = Hold(x, weight, bias, y, mean, rstd);
         var (n, c) = x.Shape.Dims2();
         float* xp = F(x), yp = F(y), mp = F(mean), rp = F(rstd), wp = F(weight), bp = bias == null ? null : F(bias);
@@ -30,6 +39,15 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void LayerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor? dw, Tensor? db)
+    {
+        var (dx32, dw32, db32) = (Out(dx, false), Out(dw, true), Out(db, true));
+        LayerNormBackwardF32(W(x), W(weight), W(mean), W(rstd), W(dy), dx32, dw32, db32);
+        Store(dx32, dx);
+        Store(dw32, dw);
+        Store(db32, db);
+    }
+
+    void LayerNormBackwardF32(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor? dw, Tensor? db)
     {
         using var keep = Hold(x, weight, mean, rstd, dy, dx, dw, db);
         var (n, c) = x.Shape.Dims2();
@@ -70,6 +88,14 @@ public sealed unsafe partial class CpuBackend
 
     public void RmsNorm(Tensor x, Tensor weight, float eps, Tensor y, Tensor rstd)
     {
+        var (y32, r32) = (Out(y, false), Out(rstd, false));
+        RmsNormF32(W(x), W(weight), eps, y32, r32);
+        Store(y32, y);
+        Store(r32, rstd);
+    }
+
+    void RmsNormF32(Tensor x, Tensor weight, float eps, Tensor y, Tensor rstd)
+    {
         using var keep = Hold(x, weight, y, rstd);
         var (n, c) = x.Shape.Dims2();
         float* xp = F(x), yp = F(y), rp = F(rstd), wp = F(weight);
@@ -88,6 +114,14 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void RmsNormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor dy, Tensor dx, Tensor? dw)
+    {
+        var (dx32, dw32) = (Out(dx, false), Out(dw, true));
+        RmsNormBackwardF32(W(x), W(weight), W(rstd), W(dy), dx32, dw32);
+        Store(dx32, dx);
+        Store(dw32, dw);
+    }
+
+    void RmsNormBackwardF32(Tensor x, Tensor weight, Tensor rstd, Tensor dy, Tensor dx, Tensor? dw)
     {
         using var keep = Hold(x, weight, rstd, dy, dx, dw);
         var (n, c) = x.Shape.Dims2();
@@ -115,6 +149,13 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void Softmax(Tensor x, Tensor y, bool log)
+    {
+        var y32 = Out(y, false);
+        SoftmaxF32(W(x), y32, log);
+        Store(y32, y);
+    }
+
+    void SoftmaxF32(Tensor x, Tensor y, bool log)
     {
         using var keep = Hold(x, y);
         var (n, c) = x.Shape.Dims2();
@@ -156,6 +197,13 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, bool log)
+    {
+        var dx32 = Out(dx, false);
+        SoftmaxBackwardF32(W(y), W(dy), dx32, log);
+        Store(dx32, dx);
+    }
+
+    void SoftmaxBackwardF32(Tensor y, Tensor dy, Tensor dx, bool log)
     {
         using var keep = Hold(y, dy, dx);
         var (n, c) = y.Shape.Dims2();

@@ -5,6 +5,15 @@ public sealed unsafe partial class CpuBackend
 {
     public void AdamW(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep st)
     {
+        var (p32, m32, v32) = (Out(param, true), Out(m, true), Out(v, true));
+        AdamWF32(p32, W(grad), m32, v32, st);
+        Store(p32, param);
+        Store(m32, m);
+        Store(v32, v);
+    }
+
+    void AdamWF32(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep st)
+    {
         using var keep = Hold(param, grad, m, v);
         float* p = F(param), g = F(grad), mp = F(m), vp = F(v);
         double bc1 = 1 - Math.Pow(st.Beta1, st.Step), bc2 = 1 - Math.Pow(st.Beta2, st.Step);
@@ -25,6 +34,13 @@ public sealed unsafe partial class CpuBackend
 
     public void SumSquares(Tensor x, Tensor acc)
     {
+        var acc32 = Out(acc, true);
+        SumSquaresF32(W(x), acc32);
+        Store(acc32, acc);
+    }
+
+    void SumSquaresF32(Tensor x, Tensor acc)
+    {
         using var keep = Hold(x, acc);
         float* p = F(x);
         double s = 0;
@@ -33,6 +49,13 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void ClipScale(Tensor x, Tensor sumSquares, float maxNorm)
+    {
+        var x32 = Out(x, true);
+        ClipScaleF32(x32, W(sumSquares), maxNorm);
+        Store(x32, x);
+    }
+
+    void ClipScaleF32(Tensor x, Tensor sumSquares, float maxNorm)
     {
         using var keep = Hold(x, sumSquares);
         float coef = maxNorm / (MathF.Sqrt(*F(sumSquares)) + 1e-6f);

@@ -13,6 +13,13 @@ public sealed unsafe partial class CpuBackend
 
     public void MatMul4Bit(Tensor x, Packed4BitWeight w, Tensor y, bool accumulate)
     {
+        var y32 = Out(y, accumulate);
+        MatMul4BitF32(W(x), w, y32, accumulate);
+        Store(y32, y);
+    }
+
+    void MatMul4BitF32(Tensor x, Packed4BitWeight w, Tensor y, bool accumulate)
+    {
         using var keep = Hold(x, w, y);
         var (n, inF) = x.Shape.Dims2();
         int outF = w.OutFeatures;
@@ -29,6 +36,13 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void MatMul4BitInputGrad(Tensor dy, Packed4BitWeight w, Tensor dx)
+    {
+        var dx32 = Out(dx, false);
+        MatMul4BitInputGradF32(W(dy), w, dx32);
+        Store(dx32, dx);
+    }
+
+    void MatMul4BitInputGradF32(Tensor dy, Packed4BitWeight w, Tensor dx)
     {
         using var keep = Hold(dy, w, dx);
         var (n, outF) = dy.Shape.Dims2();
@@ -47,10 +61,11 @@ public sealed unsafe partial class CpuBackend
 
     public void Dequantize4Bit(Packed4BitWeight w, Tensor destination)
     {
-        using var keep = Hold(w, destination);
-        if (destination.Shape != new Shape(w.OutFeatures, w.InFeatures) || destination.DType != DType.F32)
+        if (destination.Shape != new Shape(w.OutFeatures, w.InFeatures) || destination.DType is not (DType.F32 or DType.BF16))
             throw new ShapeException($"dequantize: destination {destination.DType.Name()} {destination.Shape} for weight ({w.OutFeatures},{w.InFeatures})");
-        DequantizeRows(w, 0, w.OutFeatures, F(destination));
+        var d32 = Out(destination, false);
+        using (Hold(w, d32)) DequantizeRows(w, 0, w.OutFeatures, F(d32));
+        Store(d32, destination);
     }
 
     /// <summary>Rows [r0, r0 + rows) of the weight into dst (rows, in), parallel over chunks of elements.</summary>

@@ -6,6 +6,13 @@ public sealed unsafe partial class CpuBackend
 {
     public void Rope(Tensor x, Tensor positions, float theta, Tensor y, bool inverse)
     {
+        var y32 = Out(y, false);
+        RopeF32(W(x), positions, theta, y32, inverse);
+        Store(y32, y);
+    }
+
+    void RopeF32(Tensor x, Tensor positions, float theta, Tensor y, bool inverse)
+    {
         using var keep = Hold(x, positions, y);
         var (b, h, t, d) = x.Shape.Dims4();
         int half = d / 2;

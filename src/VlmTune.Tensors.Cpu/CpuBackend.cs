@@ -5,7 +5,8 @@ namespace VlmTune.Tensors.Cpu;
 /// <summary>
 /// The managed CPU backend: f32 compute with SIMD (System.Numerics.Tensors and the blocked GEMM), multithreaded
 /// over <see cref="Threads"/> workers. Kernels are grouped by family in the partial files beside this one;
-/// each family keeps its forward and backward together.
+/// each family keeps its forward and backward together. bf16 (and f16) tensors are widened to f32 scratch around
+/// the f32 kernels and results rounded back (CpuBackend.Precision.cs).
 /// </summary>
 public sealed unsafe partial class CpuBackend : IBackend
 {
@@ -61,8 +62,13 @@ public sealed unsafe partial class CpuBackend : IBackend
     {
         using var keep = Hold(destination);
         Contig(destination, "fill destination");
-        if (destination.DType != DType.F32) throw new ShapeException($"fill: f32 only, got {destination.DType.Name()}");
-        S(destination).Fill(value);
+        switch (destination.DType)
+        {
+            case DType.F32: S(destination).Fill(value); break;
+            case DType.BF16: new Span<ushort>(Base(destination), checked((int)destination.Numel)).Fill(Bf16.FromFloat(value)); break;
+            case DType.F16: new Span<Half>(Base(destination), checked((int)destination.Numel)).Fill((Half)value); break;
+            default: throw new ShapeException($"fill: a float destination is needed, got {destination.DType.Name()}");
+        }
     }
 
     public void Copy(Tensor source, Tensor destination)
@@ -176,6 +182,13 @@ public sealed unsafe partial class CpuBackend : IBackend
 
     public void Sum(Tensor x, bool[] reduce, Tensor y)
     {
+        var y32 = Out(y, false);
+        SumF32(W(x), reduce, y32);
+        Store(y32, y);
+    }
+
+    void SumF32(Tensor x, bool[] reduce, Tensor y)
+    {
         using var keep = Hold(x, y);
         Contig(x, "sum input");
         int rank = x.Rank;
@@ -214,6 +227,13 @@ public sealed unsafe partial class CpuBackend : IBackend
 
     public void MaxLastAxis(Tensor x, Tensor y)
     {
+        var y32 = Out(y, false);
+        MaxLastAxisF32(W(x), y32);
+        Store(y32, y);
+    }
+
+    void MaxLastAxisF32(Tensor x, Tensor y)
+    {
         using var keep = Hold(x, y);
         int c = x.Shape[-1];
         int rows = (int)(x.Numel / c);
@@ -223,10 +243,14 @@ public sealed unsafe partial class CpuBackend : IBackend
 
     public void CountValid(Tensor labels, int ignoreIndex, Tensor count)
     {
-        using var keep = Hold(labels, count);
-        long n = 0;
-        for (long i = 0; i < labels.Numel; i++) if (Index(labels, i) != ignoreIndex) n++;
-        *F(count) = n;
+        var c32 = Out(count, false);
+        using (Hold(labels, c32))
+        {
+            long n = 0;
+            for (long i = 0; i < labels.Numel; i++) if (Index(labels, i) != ignoreIndex) n++;
+            *F(c32) = n;
+        }
+        Store(c32, count);
     }
 }
 

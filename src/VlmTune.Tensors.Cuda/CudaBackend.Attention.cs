@@ -24,8 +24,8 @@ public sealed partial class CudaBackend
     internal void Attention(Tensor q, Tensor k, Tensor v, Tensor? keyMask, AttentionParams p, Tensor o, Tensor lse, int tileCap)
     {
         var a = AttentionArgs("attention", q, k, v, keyMask, p);
-        Expect("attention", "o", o, q.Shape, float_: true);
-        Expect("attention", "lse", lse, new Shape(a.B, a.H, a.T), float_: true);
+        Expect("attention", "o", o, q.Shape, floating: true);
+        Expect("attention", "lse", lse, new Shape(a.B, a.H, a.T), floating: true);
         if ((long)a.B * a.H * a.T == 0) return;
         (a.BQ, a.BK) = AttentionKernels.Tiles(a.D, a.T, AttentionKernels.QBuf, AttentionKernels.KBuf, AttentionKernels.PBuf, tileCap);
         long tasks = (long)a.B * a.H * ((a.T + a.BQ - 1) / a.BQ);
@@ -37,12 +37,12 @@ public sealed partial class CudaBackend
         Tensor dO, Tensor dq, Tensor dk, Tensor dv, int tileCap)
     {
         var a = AttentionArgs("attention backward", q, k, v, keyMask, p);
-        Expect("attention backward", "o", o, q.Shape, float_: true);
-        Expect("attention backward", "lse", lse, new Shape(a.B, a.H, a.T), float_: true);
-        Expect("attention backward", "dO", dO, q.Shape, float_: true);
-        Expect("attention backward", "dq", dq, q.Shape, float_: true);
-        Expect("attention backward", "dk", dk, k.Shape, float_: true);
-        Expect("attention backward", "dv", dv, k.Shape, float_: true);
+        Expect("attention backward", "o", o, q.Shape, floating: true);
+        Expect("attention backward", "lse", lse, new Shape(a.B, a.H, a.T), floating: true);
+        Expect("attention backward", "dO", dO, q.Shape, floating: true);
+        Expect("attention backward", "dq", dq, q.Shape, floating: true);
+        Expect("attention backward", "dk", dk, k.Shape, floating: true);
+        Expect("attention backward", "dv", dv, k.Shape, floating: true);
         var mask = keyMask == null ? K(q) : K(keyMask);
         long rowsTotal = (long)a.B * a.H * a.T;
         // Δ = rowsum(dO∘O), f32 scratch (B,H,T); returned to the allocator at the end (stream-ordered reuse is safe)
@@ -82,8 +82,8 @@ public sealed partial class CudaBackend
             throw new ShapeException($"{op}: q {q.Shape}, k {k.Shape}, v {v.Shape} are not (B,H,T,D), (B,Hkv,S,D) with H a multiple of Hkv");
         if (d > AttentionKernels.MaxD)
             throw new ShapeException($"{op}: head size {d} is above the CUDA backend's limit of {AttentionKernels.MaxD} (q {q.Shape})");
-        foreach (var (t_, name) in new[] { (q, "q"), (k, "k"), (v, "v") })
-            if (!t_.DType.IsFloat()) throw new ShapeException($"{op}: {name} must be f32/bf16/f16, got {t_.DType.Name()}");
+        foreach (var (x, name) in new[] { (q, "q"), (k, "k"), (v, "v") })
+            if (!x.DType.IsFloat()) throw new ShapeException($"{op}: {name} must be f32/bf16/f16, got {x.DType.Name()}");
         if (keyMask != null && (keyMask.DType is not (DType.I32 or DType.I64) || keyMask.Shape != new Shape(b, s)))
             throw new ShapeException($"{op}: keyMask must be i32/i64 ({b},{s}), got {keyMask.DType.Name()} {keyMask.Shape}");
         return new AttnArgs
@@ -93,9 +93,9 @@ public sealed partial class CudaBackend
         };
     }
 
-    static void Expect(string op, string name, Tensor t, Shape shape, bool float_)
+    static void Expect(string op, string name, Tensor t, Shape shape, bool floating)
     {
         if (t.Shape != shape) throw new ShapeException($"{op}: {name} must be {shape}, got {t.Shape}");
-        if (float_ && !t.DType.IsFloat()) throw new ShapeException($"{op}: {name} must be f32/bf16/f16, got {t.DType.Name()}");
+        if (floating && !t.DType.IsFloat()) throw new ShapeException($"{op}: {name} must be f32/bf16/f16, got {t.DType.Name()}");
     }
 }

@@ -20,5 +20,11 @@ public sealed class Device
         Backend = backend;
     }
 
+    /// <summary>
+    /// The activation dtype a model computes in when the user leaves it to the device ("auto"): bf16 on CUDA (the
+    /// tensor cores' type; HF PEFT's mixed precision), f32 on the CPU (which has no faster bf16 path).
+    /// </summary>
+    public DType DefaultComputeDType => Kind == DeviceKind.Cuda ? DType.BF16 : DType.F32;
+
     public override string ToString() => Kind == DeviceKind.Cpu ? "cpu" : $"cuda:{Ordinal}";
 }

@@ -15,9 +15,13 @@ public readonly record struct AttentionParams(float Scale, bool Causal, int QOff
 /// <summary>
 /// What a compute backend implements. The dispatch path is: <see cref="Ops"/> (shape and dtype checks,
 /// output allocation, autograd records) → one method here → the backend's kernel. Arguments are device tensors;
-/// unless a method says otherwise, every tensor argument is contiguous and f32 and outputs are written, not
-/// accumulated. No method reads device values back to the host except <see cref="CopyToHost"/>, so a backend
-/// may queue all work on a stream.
+/// unless a method says otherwise, every tensor argument is contiguous and outputs are written, not accumulated.
+/// Every float tensor argument (inputs, outputs, accumulators) may be f32 or bf16, in any mix (e.g. a bf16
+/// activation and an f32 LoRA output): backends widen on load, compute in f32 (GEMMs accumulate in f32; norms,
+/// softmax, attention and losses keep statistics in f32) and round to nearest even on store. <see cref="Ops"/>
+/// allocates cached statistics (mean, rstd, lse), label log-probs, counts and AdamW state as f32. Integer tensors
+/// (ids, labels, indices, masks) are i32 or i64 as each method says. No method reads device values back to the host
+/// except <see cref="CopyToHost"/>, so a backend may queue all work on a stream.
 /// <para>
 /// Primitive tier: memory, copy/convert, unary, binary, reductions, matmul, gather/scatter, RNG.
 /// Fused tier (named kernels with forward/backward pairs): norms, softmax, attention, RoPE, label log-probs,
@@ -53,7 +57,8 @@ public interface IBackend
     // ---- matmul ----
     /// <summary>
     /// c[b] = (accumulate ? c[b] : 0) + alpha · op(a[b]) · op(b[b]) for rank-3 a, b, c (batch first); a batch of 1 in
-    /// a or b broadcasts. op(t) = t transposed on its last two axes when the flag is set. b may be bf16.
+    /// a or b broadcasts. op(t) = t transposed on its last two axes when the flag is set. a, b and c may each be f32
+    /// or bf16; the products accumulate in f32 (with a bf16 c and accumulate, c is widened, added to and rounded once).
     /// </summary>
     void MatMul(Tensor a, bool transA, Tensor b, bool transB, Tensor c, float alpha, bool accumulate);
 
@@ -64,11 +69,11 @@ public interface IBackend
     void MatMul4Bit(Tensor x, Quantization.Packed4BitWeight w, Tensor y, bool accumulate);
     /// <summary>dx (N, in) = dy (N, out) · dequant(w) — the input gradient; a frozen 4-bit weight has no gradient.</summary>
     void MatMul4BitInputGrad(Tensor dy, Quantization.Packed4BitWeight w, Tensor dx);
-    /// <summary>The whole weight dequantised into dst (out, in) f32 (for merges and DoRA norms, not for the forward).</summary>
+    /// <summary>The whole weight dequantised into dst (out, in) f32 or bf16 (for merges and DoRA norms, not for the forward).</summary>
     void Dequantize4Bit(Quantization.Packed4BitWeight w, Tensor destination);
 
     // ---- indexing ----
-    /// <summary>y[n,:] = w[ids[n],:] (ids i32/i64, w f32/bf16/f16).</summary>
+    /// <summary>y[n,:] = w[ids[n],:] (ids i32/i64, w f32/bf16/f16, y f32/bf16).</summary>
     void Embedding(Tensor ids, Tensor weight, Tensor y);
     /// <summary>dw[ids[n],:] += dy[n,:].</summary>
     void EmbeddingBackward(Tensor ids, Tensor dy, Tensor dw);
@@ -119,7 +124,7 @@ public interface IBackend
     void Dropout(Tensor x, float p, ulong seed, ulong offset, Tensor y);
 
     // ---- optimiser ----
-    /// <summary>In place on param, m, v (f32, same shape as grad).</summary>
+    /// <summary>In place on param, m, v (same shape as grad; Ops keeps param, m and v f32).</summary>
     void AdamW(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep step);
     /// <summary>acc[0] += Σ x² (f32 scalar accumulator, in double inside a call).</summary>
     void SumSquares(Tensor x, Tensor acc);

@@ -125,7 +125,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
     /// <summary>Reference log-probs per pair: adapters disabled, no grad; from the cache file when it matches.</summary>
     List<(float Chosen, float Rejected)> ReferenceLogps(SmolVlmModel model, AdapterSet adapters, DpoCollator collator, List<EncodedPair> pairs)
     {
-        string key = CacheKey();
+        string key = CacheKey(model.ComputeDType);
         string cache = Path.Combine(s.OutputDir, $"reference-logps-{key[..16]}.safetensors");
         if (s.CacheReference && File.Exists(cache))
         {
@@ -167,8 +167,11 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         return result;
     }
 
-    /// <summary>SHA-256 over the training data bytes, the model's config and weight-file sizes, and the run's configuration.</summary>
-    string CacheKey()
+    /// <summary>
+    /// SHA-256 over the training data bytes, the model's config and weight-file sizes, and the run's configuration
+    /// (the compute dtype only when it is not f32, so f32 caches made before the setting existed stay valid).
+    /// </summary>
+    string CacheKey(DType computeDType)
     {
         using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         h.AppendData(File.ReadAllBytes(s.TrainData));
@@ -176,6 +179,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         foreach (var f in Directory.GetFiles(s.ModelDir, "*.safetensors").Order())
             h.AppendData(System.Text.Encoding.UTF8.GetBytes($"{Path.GetFileName(f)}:{new FileInfo(f).Length};"));
         h.AppendData(System.Text.Encoding.UTF8.GetBytes($"{s.Quantization};{s.MaxLength};{s.Dpo.LossType};{s.AssistantOnly}"));
+        if (computeDType != DType.F32) h.AppendData(System.Text.Encoding.UTF8.GetBytes($";compute {computeDType.Name()}"));
         return Convert.ToHexString(h.GetHashAndReset()).ToLowerInvariant();
     }
 

@@ -62,6 +62,12 @@ public static class RecipeMapping
         WarmupRatio = r.Train.WarmupRatio,
         MaxGradNorm = (float)r.Train.MaxGradNorm,
         GradientCheckpointing = r.Train.GradientCheckpointing,
+        ComputeDType = r.Train.ComputeDType switch
+        {
+            R.ComputeDType.F32 => Tensors.DType.F32,
+            R.ComputeDType.Bf16 => Tensors.DType.BF16,
+            _ => null,
+        },
         MaxLength = r.Data.MaxLength,
         AssistantOnly = r.Data.AssistantOnly,
         Overflow = r.Data.Overflow switch

@@ -34,6 +34,8 @@ public sealed record RunSettings
     public double WarmupRatio { get; init; }
     public float MaxGradNorm { get; init; } = 1f;
     public bool GradientCheckpointing { get; init; }
+    /// <summary>Activation dtype (f32 or bf16); null = auto, the device's default (bf16 on CUDA, f32 on the CPU).</summary>
+    public Tensors.DType? ComputeDType { get; init; }
     public int MaxLength { get; init; } = 2048;
     public bool AssistantOnly { get; init; } = true;
     public OverflowPolicy Overflow { get; init; } = OverflowPolicy.Error;

@@ -18,6 +18,10 @@ internal static class RunSetup
             throw new DirectoryNotFoundException($"{s.ModelDir}: model directory not found (no config.json)");
         var processor = SmolVlmProcessor.FromDirectory(s.ModelDir, s.MaxLength);
         var model = SmolVlmModel.Load(s.ModelDir, device, out _);
+        model.ComputeDType = ComputeDType(s, device);
+        log.Info(s.ComputeDType == null
+            ? $"compute dtype {model.ComputeDType.Name()} (auto for {device})"
+            : $"compute dtype {model.ComputeDType.Name()}");
         if (s.Quantization != null)
             log.Info($"quantized {ModelQuantizer.QuantizeInPlace(model, s.Quantization)} linear layers to {s.Quantization.Type} (QLoRA base)");
         model.Text.GradientCheckpointing = s.GradientCheckpointing;
@@ -30,6 +34,9 @@ internal static class RunSetup
         foreach (var w in res.Warnings) log.Warn(w);
         return (processor, model, adapters, dropout);
     }
+
+    /// <summary>The run's activation dtype: the setting, or with auto the device's default (bf16 on CUDA, f32 on the CPU).</summary>
+    public static DType ComputeDType(RunSettings s, Device device) => s.ComputeDType ?? device.DefaultComputeDType;
 
     /// <summary>Writes the final adapter to {output}/adapter atomically (temp directory swapped in).</summary>
     public static string SaveFinalAdapter(RunSettings s, AdapterSet adapters)

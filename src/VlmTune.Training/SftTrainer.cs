@@ -101,7 +101,7 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
             var logits = model.Forward(inputs);
             long n = TokenNormalizedLoss.CountSupervised(batch.Labels, batch.BatchSize);
             lossSum += TokenNormalizedLoss.Compute(logits, labels, n).Item() * n;
-            var (c, t) = TokenNormalizedLoss.TokenAccuracy(logits.ToArray<float>(), batch.Labels, batch.BatchSize, logits.Shape[2]);
+            var (c, t) = TokenNormalizedLoss.TokenAccuracy(logits.ToFloatArray(), batch.Labels, batch.BatchSize, logits.Shape[2]);
             correct += c;
             counted += t;
         }

@@ -69,15 +69,16 @@ public class DeviceCommandsTests : IDisposable
     [Fact]
     public void Simulated_cuda_sft_trains_and_its_adapter_equals_the_cpu_runs()
     {
-        // VLMTUNE_CUDA_SIMULATE=1: the CUDA backend on ILGPU's CPU accelerator. f32 compute on both devices, so the
-        // adapters differ only by f32 reassociation (GEMM and reduction order): ≤ 1e-4 relative to each tensor's scale.
+        // VLMTUNE_CUDA_SIMULATE=1: the CUDA backend on ILGPU's CPU accelerator. f32 compute on both devices (pinned:
+        // auto would be bf16 on CUDA), so the adapters differ only by f32 reassociation (GEMM and reduction order):
+        // ≤ 1e-4 relative to each tensor's scale.
         string cpu = _tmp + "-cpu", cuda = _tmp + "-cuda";
-        var (c1, o1, e1) = CliHarness.Run(["sft", Path.Combine(Root, "recipes/tiny/sft.yaml"), "--device", "cpu", .. Overrides(cpu, 4)]);
+        var (c1, o1, e1) = CliHarness.Run(["sft", Path.Combine(Root, "recipes/tiny/sft.yaml"), "--device", "cpu", .. Overrides(cpu, 4), "--set", "train.compute_dtype=f32"]);
         Assert.True(c1 == 0, e1 + o1);
         Environment.SetEnvironmentVariable("VLMTUNE_CUDA_SIMULATE", "1");
         try
         {
-            var (c2, o2, e2) = CliHarness.Run(["sft", Path.Combine(Root, "recipes/tiny/sft.yaml"), "--device", "cuda", .. Overrides(cuda, 4)]);
+            var (c2, o2, e2) = CliHarness.Run(["sft", Path.Combine(Root, "recipes/tiny/sft.yaml"), "--device", "cuda", .. Overrides(cuda, 4), "--set", "train.compute_dtype=f32"]);
             Assert.True(c2 == 0, e2 + o2);
         }
         finally

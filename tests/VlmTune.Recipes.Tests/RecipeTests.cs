@@ -52,7 +52,23 @@ public class RecipeTests
         Assert.NotEqual(a.Hash(), RecipeLoader.Parse(yaml, "a.yaml", ["train.lr=1.00001e-4"], "/").Hash());
         // Pinned: a change here means every cached reference log-prob is invalidated; update on purpose only.
         if (OperatingSystem.IsWindows()) return;
-        Assert.Equal("b349a444879c76482e2408b9649dc76d3f8098d88a4c47a3f268f263dc419549", a.Hash());
+        Assert.Equal("4127c3e6667cbb4c55303b64ade73c1e6c0ffd41b51008099db261150ea48b5c", a.Hash());   // device and train.compute_dtype keys
+    }
+
+    [Fact]
+    public void Compute_dtype_parses_overrides_round_trips_and_refuses_other_names()
+    {
+        Assert.Equal(ComputeDType.Auto, RecipeTestSupport.Parse(RecipeTestSupport.Minimal).Train.ComputeDType);
+        var r = RecipeTestSupport.Parse(RecipeTestSupport.Minimal + "\ntrain:\n  compute_dtype: bf16\n");
+        Assert.Equal(ComputeDType.Bf16, r.Train.ComputeDType);
+        Assert.Contains("\n  compute_dtype: bf16\n", r.ToYaml());
+        Assert.Equal(r, RecipeLoader.Parse(r.ToYaml(), "x.yaml", [], "/"));
+        var f = RecipeTestSupport.Parse(RecipeTestSupport.Minimal, "train.compute_dtype=f32");
+        Assert.Equal(ComputeDType.F32, f.Train.ComputeDType);
+        Assert.NotEqual(r.Hash(), f.Hash());
+        string e = RecipeTestSupport.ErrorOf(RecipeTestSupport.Minimal, "train.compute_dtype=fp16");
+        Assert.Contains("train.compute_dtype", e);
+        Assert.Contains("expected one of auto, f32, bf16", e);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public static class ModelMerger
         var samples = DriftInputs(config, options.DriftSamples);
         var unmerged = new List<float[]>();
         using (GradMode.NoGrad())
-            foreach (var s in samples) unmerged.Add(model.Forward(s).ToArray<float>());
+            foreach (var s in samples) unmerged.Add(model.Forward(s).ToFloatArray());
 
         // Merged (f32) weight per adapted linear; every other tensor as the model holds it.
         var merged = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -97,7 +97,7 @@ public static class ModelMerger
         {
             for (int i = 0; i < samples.Count; i++)
             {
-                var b = reloaded.Forward(samples[i]).ToArray<float>();
+                var b = reloaded.Forward(samples[i]).ToFloatArray();
                 for (int j = 0; j < b.Length; j++)
                 {
                     double d = Math.Abs(b[j] - unmerged[i][j]);

@@ -16,6 +16,9 @@ namespace VlmTune.Nn.Lora;
 ///          and y₀ = drop(x)·Wᵀ (no bias) when dropout is active, exactly PEFT's DoraLinearVariant.forward.
 ///          With dropout off this is (m/n) ∘ (W + s·B·A)·x + bias.
 ///   Disabled (<see cref="Enabled"/> = false) ⇒ the base output is returned untouched (DPO's reference model).
+/// Precision (PEFT's: the input is cast to the adapter's dtype): the LoRA branch runs in f32 whatever the activation
+/// dtype — x (bf16 or f32) · Aᵀ accumulates into an f32 (…, r) — and the adapter's contribution is cast to the base
+/// output's dtype before the add, so bf16 activations stay bf16 while A, B, m and their gradients are f32.
 /// </summary>
 public sealed class LoraAdapter : ILinearAdapter
 {
@@ -99,8 +102,8 @@ public sealed class LoraAdapter : ILinearAdapter
             var (s, offset) = Dropout!.StreamFor(_pathHash);
             xd = Ops.Dropout(x, Options.Dropout, s, offset);
         }
-        var lora = Ops.Linear(Ops.Linear(xd, A), B);                                  // (..., out)
-        if (Magnitude == null) return Ops.Add(baseOutput, Ops.Scale(lora, Scaling));
+        var lora = Ops.Linear(Ops.Linear(xd, A, dtype: DType.F32), B);              // (..., out), f32
+        if (Magnitude == null) return Ops.Add(baseOutput, Ops.ToDType(Ops.Scale(lora, Scaling), baseOutput.DType));
 
         Tensor norm;                                                                   // (out), constant
         using (GradMode.NoGrad()) norm = RowNorm(layer);
@@ -108,8 +111,8 @@ public sealed class LoraAdapter : ILinearAdapter
         Tensor y0;                                                                     // (..., out), no bias
         if (drop) y0 = layer.IsQuantized ? Ops.Linear4Bit(xd, layer.Quantized!) : Ops.Linear(xd, layer.Weight);
         else y0 = layer.Bias == null ? baseOutput : Ops.Sub(baseOutput, layer.Bias);
-        var dora = Ops.Add(Ops.Mul(Ops.AddScalar(g, -1f), y0), Ops.Mul(g, Ops.Scale(lora, Scaling)));
-        return Ops.Add(baseOutput, dora);
+        var dora = Ops.Add(Ops.Mul(Ops.AddScalar(g, -1f), y0), Ops.Mul(g, Ops.Scale(lora, Scaling)));   // f32 (g is f32)
+        return Ops.Add(baseOutput, Ops.ToDType(dora, baseOutput.DType));
     }
 
     /// <summary>‖W + s·B·A‖ per output row (out), with W widened to f32; no graph is recorded for W.</summary>

@@ -18,6 +18,8 @@ internal static class RecipeSchema
         new(("constant", ScheduleKind.Constant), ("linear", ScheduleKind.Linear), ("cosine", ScheduleKind.Cosine));
     static readonly EnumValue<DpoLossType> DpoLosses =
         new(("sigmoid", DpoLossType.Sigmoid), ("ipo", DpoLossType.Ipo), ("hinge", DpoLossType.Hinge), ("robust", DpoLossType.Robust));
+    static readonly EnumValue<ComputeDType> ComputeDTypes =
+        new(("auto", ComputeDType.Auto), ("f32", ComputeDType.F32), ("bf16", ComputeDType.Bf16));
     static readonly EnumValue<ProgressMode> Progresses =
         new(("auto", ProgressMode.Auto), ("plain", ProgressMode.Plain), ("none", ProgressMode.None));
 
@@ -118,6 +120,8 @@ internal static class RecipeSchema
         K("train.gradient_checkpointing", Bool, r => r.Train.GradientCheckpointing,
             (r, v) => r with { Train = r.Train with { GradientCheckpointing = v } },
             "recompute activations in backward: less memory, ~20% slower"),
+        K("train.compute_dtype", ComputeDTypes, r => r.Train.ComputeDType, (r, v) => r with { Train = r.Train with { ComputeDType = v } },
+            "activation dtype: bf16 (activations in bf16; LoRA weights, optimiser state and losses f32, as PEFT), f32, or auto = bf16 on CUDA, f32 on the CPU"),
 
         K("dpo.beta", Num, r => Dpo(r).Beta, (r, v) => r with { Dpo = Dpo(r) with { Beta = v } },
             "strength of the pull towards the reference model", Check.Positive),

@@ -65,6 +65,33 @@ public static class AttentionKernels
         return (bq, bk);
     }
 
+    static float Score(float dot, float scale, bool visible) => visible ? dot * scale : float.NegativeInfinity;
+
+    /// <summary>Writes a 2×2 block of a row-major buffer (row stride <paramref name="ld"/>); a second row or column of −1 is absent.</summary>
+    static void Store2x2(ArrayView<float> buf, int ld, int r0, int r1, int c0, int c1, float v00, float v01, float v10, float v11)
+    {
+        buf[r0 * ld + c0] = v00;
+        if (c1 >= 0) buf[r0 * ld + c1] = v01;
+        if (r1 >= 0)
+        {
+            buf[r1 * ld + c0] = v10;
+            if (c1 >= 0) buf[r1 * ld + c1] = v11;
+        }
+    }
+
+    /// <summary>P = exp(scale·dot − lse) where visible (0 elsewhere or for a row with lse = −∞); dS = P∘(dp − Δ).</summary>
+    static void ProbAndGrad(ArrayView<float> sP, ArrayView<float> sdS, int at, bool visible, float lse, float dot, float dpv, float delta, float scale)
+    {
+        float p = 0f, ds = 0f;
+        if (visible && lse != float.NegativeInfinity)
+        {
+            p = KMath.Exp(dot * scale - lse);
+            ds = p * (dpv - delta);
+        }
+        sP[at] = p;
+        sdS[at] = ds;
+    }
+
     static float WarpMax(float x)
     {
         for (int off = Warp.WarpSize / 2; off > 0; off /= 2) x = MathF.Max(x, Warp.ShuffleXor(x, off));
@@ -75,6 +102,49 @@ public static class AttentionKernels
     {
         for (int off = Warp.WarpSize / 2; off > 0; off /= 2) x += Warp.ShuffleXor(x, off);
         return x;
+    }
+
+    /// <summary>
+    /// The backward score stage over a rows × kn tile: P and dS for query rows i and keys j (tile-relative); key j is
+    /// visible to row i when its mask flag is set and, causal, j ≤ i + <paramref name="lastOffset"/>. Each thread
+    /// takes a 2×2 block: rows (i0, i0 + ⌈rows/2⌉) × keys (j0, j0 + ⌈kn/2⌉).
+    /// </summary>
+    static void ScoresAndGrads(ArrayView<float> sQ, ArrayView<float> sG, ArrayView<float> sK, ArrayView<float> sV,
+        ArrayView<int> sKm, ArrayView<float> sLse, ArrayView<float> sDel, ArrayView<float> sP, ArrayView<float> sdS,
+        int rows, int kn, int d, int bk, int lastOffset, int causal, float scale)
+    {
+        int dp = d + 1, rh = (rows + 1) >> 1, kh = (kn + 1) >> 1;
+        for (int e = Group.IdxX; e < rh * kh; e += Group.DimX)
+        {
+            int i0 = e / kh, j0 = e - i0 * kh, i1 = i0 + rh, j1 = j0 + kh;
+            bool r1 = i1 < rows, c1 = j1 < kn;
+            int ib = r1 ? i1 : i0, jb = c1 ? j1 : j0;
+            int qa = i0 * dp, qb = ib * dp, ka = j0 * dp, kb = jb * dp;
+            float s00 = 0f, s01 = 0f, s10 = 0f, s11 = 0f, g00 = 0f, g01 = 0f, g10 = 0f, g11 = 0f;
+            for (int xa = qa, xb = qb, ya = ka, yb = kb, end = qa + d; xa < end; xa++, xb++, ya++, yb++)
+            {
+                float x0 = sQ[xa], x1 = sQ[xb], y0 = sK[ya], y1 = sK[yb];
+                float u0 = sG[xa], u1 = sG[xb], w0 = sV[ya], w1 = sV[yb];
+                s00 += x0 * y0;
+                s01 += x0 * y1;
+                s10 += x1 * y0;
+                s11 += x1 * y1;
+                g00 += u0 * w0;
+                g01 += u0 * w1;
+                g10 += u1 * w0;
+                g11 += u1 * w1;
+            }
+            int last0 = causal != 0 ? i0 + lastOffset : kn, last1 = causal != 0 ? i1 + lastOffset : kn;
+            bool m0 = sKm[j0] != 0, m1 = sKm[jb] != 0;
+            float l0 = sLse[i0], l1 = sLse[ib], d0 = sDel[i0], d1 = sDel[ib];
+            ProbAndGrad(sP, sdS, i0 * bk + j0, m0 && j0 <= last0, l0, s00, g00, d0, scale);
+            if (c1) ProbAndGrad(sP, sdS, i0 * bk + j1, m1 && j1 <= last0, l0, s01, g01, d0, scale);
+            if (r1)
+            {
+                ProbAndGrad(sP, sdS, i1 * bk + j0, m0 && j0 <= last1, l1, s10, g10, d1, scale);
+                if (c1) ProbAndGrad(sP, sdS, i1 * bk + j1, m1 && j1 <= last1, l1, s11, g11, d1, scale);
+            }
+        }
     }
 
     /// <summary>o (B,H,T,D) and lse (B,H,T); one group per (b, h, query tile), grid-stride over those tasks.</summary>
@@ -93,7 +163,7 @@ public static class AttentionKernels
 
         int tid = Group.IdxX, nt = Group.DimX;
         int lane = Warp.LaneIdx, ws = Warp.WarpSize, warp = Warp.WarpIdx, nw = Math.Max(1, nt / ws);
-        int d = a.D, dp = d + 1, bq = a.BQ, bk = a.BK, g = a.H / a.Hkv;
+        int d = a.D, dp = d + 1, dh = (d + 1) >> 1, bq = a.BQ, bk = a.BK, g = a.H / a.Hkv;
         int qTiles = (a.T + bq - 1) / bq;
         long tasks = (long)a.B * a.H * qTiles;
         for (long task = Grid.IdxX; task < tasks; task += Grid.DimX)
@@ -134,19 +204,31 @@ public static class AttentionKernels
                     sKm[j] = a.HasMask == 0 || mask.LoadInt(mBase + (k0 + j) * mask.Strides.A1) != 0 ? 1 : 0;
                 Group.Barrier();
 
-                // scores s = scale·q·k (−∞ where the key is masked or in the causal future)
-                for (int e = tid; e < rows * kn; e += nt)
+                // scores s = scale·q·k (−∞ where the key is masked or in the causal future), a 2×2 block per thread
+                int rh = (rows + 1) >> 1, kh = (kn + 1) >> 1;
+                for (int e = tid; e < rh * kh; e += nt)
                 {
-                    int i = e / kn, j = e - i * kn;
-                    float s = float.NegativeInfinity;
-                    if (sKm[j] != 0 && (a.Causal == 0 || k0 + j <= q0 + i + a.QOffset))
+                    int i0 = e / kh, j0 = e - i0 * kh, i1 = i0 + rh, j1 = j0 + kh;
+                    int qa = i0 * dp, qb = (i1 < rows ? i1 : i0) * dp, ka = j0 * dp, kb = (j1 < kn ? j1 : j0) * dp;
+                    float s00 = 0f, s01 = 0f, s10 = 0f, s11 = 0f;
+                    // running indices (not base + c): ILGPU's O2 code placement would recompute the bases in the loop
+                    for (int xa = qa, xb = qb, ya = ka, yb = kb, end = qa + d; xa < end; xa++, xb++, ya++, yb++)
                     {
-                        float dot = 0f;
-                        int qi = i * dp, kj = j * dp;
-                        for (int c = 0; c < d; c++) dot += sQ[qi + c] * sK[kj + c];
-                        s = dot * a.Scale;
+                        float x0 = sQ[xa], x1 = sQ[xb], y0 = sK[ya], y1 = sK[yb];
+                        s00 += x0 * y0;
+                        s01 += x0 * y1;
+                        s10 += x1 * y0;
+                        s11 += x1 * y1;
                     }
-                    sS[i * bk + j] = s;
+                    // last visible key of each row, relative to the tile (causal)
+                    int last0 = a.Causal != 0 ? q0 + i0 + a.QOffset - k0 : kn, last1 = last0 + rh;
+                    sS[i0 * bk + j0] = Score(s00, a.Scale, sKm[j0] != 0 && j0 <= last0);
+                    if (j1 < kn) sS[i0 * bk + j1] = Score(s01, a.Scale, sKm[j1] != 0 && j1 <= last0);
+                    if (i1 < rows)
+                    {
+                        sS[i1 * bk + j0] = Score(s10, a.Scale, sKm[j0] != 0 && j0 <= last1);
+                        if (j1 < kn) sS[i1 * bk + j1] = Score(s11, a.Scale, sKm[j1] != 0 && j1 <= last1);
+                    }
                 }
                 Group.Barrier();
 
@@ -176,14 +258,23 @@ public static class AttentionKernels
                 }
                 Group.Barrier();
 
-                // acc = acc·corr + P·V
-                for (int e = tid; e < rows * d; e += nt)
+                // acc = acc·corr + P·V: rows (i0, i0 + rh) × columns (c0, c0 + dh) per thread
+                for (int e = tid; e < rh * dh; e += nt)
                 {
-                    int i = e / d, c = e - i * d;
-                    float acc = sA[i * dp + c] * sC[i];
-                    int pi = i * bk;
-                    for (int j = 0; j < kn; j++) acc += sS[pi + j] * sV[j * dp + c];
-                    sA[i * dp + c] = acc;
+                    int i0 = e / dh, c0 = e - i0 * dh, i1 = i0 + rh, c1 = c0 + dh;
+                    int ib = i1 < rows ? i1 : i0, cb = c1 < d ? c1 : c0;
+                    float corr0 = sC[i0], corr1 = sC[ib];
+                    float a00 = sA[i0 * dp + c0] * corr0, a01 = sA[i0 * dp + cb] * corr0;
+                    float a10 = sA[ib * dp + c0] * corr1, a11 = sA[ib * dp + cb] * corr1;
+                    for (int pa = i0 * bk, pb = ib * bk, va = c0, vb = cb, end = i0 * bk + kn; pa < end; pa++, pb++, va += dp, vb += dp)
+                    {
+                        float p0 = sS[pa], p1 = sS[pb], v0 = sV[va], v1 = sV[vb];
+                        a00 += p0 * v0;
+                        a01 += p0 * v1;
+                        a10 += p1 * v0;
+                        a11 += p1 * v1;
+                    }
+                    Store2x2(sA, dp, i0, i1 < rows ? i1 : -1, c0, c1 < d ? c1 : -1, a00, a01, a10, a11);
                 }
             }
             Group.Barrier();
@@ -246,14 +337,14 @@ public static class AttentionKernels
         var sKm = SharedMemory.Allocate<int>(MaxTile);
 
         int tid = Group.IdxX, nt = Group.DimX;
-        int d = a.D, dp = d + 1, bq = a.BQ, bk = a.BK, g = a.H / a.Hkv;
+        int d = a.D, dp = d + 1, dh = (d + 1) >> 1, bq = a.BQ, bk = a.BK, g = a.H / a.Hkv;
         int kTiles = (a.S + bk - 1) / bk;
         long tasks = (long)a.B * a.Hkv * kTiles;
         for (long task = Grid.IdxX; task < tasks; task += Grid.DimX)
         {
             int bkv = (int)(task / kTiles), k0 = (int)(task % kTiles) * bk;
             int bi = bkv / a.Hkv, kvh = bkv % a.Hkv;
-            int kn = Math.Min(bk, a.S - k0);
+            int kn = Math.Min(bk, a.S - k0), kh = (kn + 1) >> 1;
             long kBase = k.Offset + bi * k.Strides.A0 + kvh * k.Strides.A1 + k0 * k.Strides.A2;
             long vBase = v.Offset + bi * v.Strides.A0 + kvh * v.Strides.A1 + k0 * v.Strides.A2;
             long mBase = mask.Offset + bi * mask.Strides.A0 + k0 * mask.Strides.A1;
@@ -294,40 +385,33 @@ public static class AttentionKernels
                     }
                     Group.Barrier();
 
-                    // P = exp(scale·q·k − lse) where visible; dS = P∘(dO·v − Δ)
-                    for (int e = tid; e < rows * kn; e += nt)
-                    {
-                        int i = e / kn, j = e - i * kn;
-                        float li = sLse[i], p = 0f, ds = 0f;
-                        if (sKm[j] != 0 && li != float.NegativeInfinity && (a.Causal == 0 || k0 + j <= q0 + i + a.QOffset))
-                        {
-                            float dot = 0f, dpv = 0f;
-                            int qi = i * dp, kj = j * dp;
-                            for (int c = 0; c < d; c++)
-                            {
-                                dot += sQ[qi + c] * sK[kj + c];
-                                dpv += sG[qi + c] * sV[kj + c];
-                            }
-                            p = KMath.Exp(dot * a.Scale - li);
-                            ds = p * (dpv - sDel[i]);
-                        }
-                        sP[i * bk + j] = p;
-                        sdS[i * bk + j] = ds;
-                    }
+                    // P = exp(scale·q·k − lse) where visible; dS = P∘(dO·v − Δ); a 2×2 block per thread
+                    ScoresAndGrads(sQ, sG, sK, sV, sKm, sLse, sDel, sP, sdS, rows, kn, d, bk, q0 - k0 + a.QOffset, a.Causal, a.Scale);
                     Group.Barrier();
 
-                    // dV += Pᵀ·dO, dK += dSᵀ·Q (scale applied at the end)
-                    for (int e = tid; e < kn * d; e += nt)
+                    // dV += Pᵀ·dO, dK += dSᵀ·Q (scale applied at the end): keys (j0, j0 + kh) × columns (c0, c0 + dh)
+                    for (int e = tid; e < kh * dh; e += nt)
                     {
-                        int j = e / d, c = e - j * d;
-                        float accV = sdV[j * dp + c], accK = sdK[j * dp + c];
-                        for (int i = 0; i < rows; i++)
+                        int j0 = e / dh, c0 = e - j0 * dh, j1 = j0 + kh, c1 = c0 + dh;
+                        int jb = j1 < kn ? j1 : j0, cb = c1 < d ? c1 : c0;
+                        float v00 = sdV[j0 * dp + c0], v01 = sdV[j0 * dp + cb], v10 = sdV[jb * dp + c0], v11 = sdV[jb * dp + cb];
+                        float k00 = sdK[j0 * dp + c0], k01 = sdK[j0 * dp + cb], k10 = sdK[jb * dp + c0], k11 = sdK[jb * dp + cb];
+                        for (int pa = j0, pb = jb, ga = c0, gb = cb, end = rows * bk; pa < end; pa += bk, pb += bk, ga += dp, gb += dp)
                         {
-                            accV += sP[i * bk + j] * sG[i * dp + c];
-                            accK += sdS[i * bk + j] * sQ[i * dp + c];
+                            float p0 = sP[pa], p1 = sP[pb], s0 = sdS[pa], s1 = sdS[pb];
+                            float g0 = sG[ga], g1 = sG[gb], x0 = sQ[ga], x1 = sQ[gb];
+                            v00 += p0 * g0;
+                            v01 += p0 * g1;
+                            v10 += p1 * g0;
+                            v11 += p1 * g1;
+                            k00 += s0 * x0;
+                            k01 += s0 * x1;
+                            k10 += s1 * x0;
+                            k11 += s1 * x1;
                         }
-                        sdV[j * dp + c] = accV;
-                        sdK[j * dp + c] = accK;
+                        int r1 = j1 < kn ? j1 : -1, cc1 = c1 < d ? c1 : -1;
+                        Store2x2(sdV, dp, j0, r1, c0, cc1, v00, v01, v10, v11);
+                        Store2x2(sdK, dp, j0, r1, c0, cc1, k00, k01, k10, k11);
                     }
                 }
             }
@@ -361,7 +445,7 @@ public static class AttentionKernels
         var sKm = SharedMemory.Allocate<int>(MaxTile);
 
         int tid = Group.IdxX, nt = Group.DimX;
-        int d = a.D, dp = d + 1, bq = a.BQ, bk = a.BK, g = a.H / a.Hkv;
+        int d = a.D, dp = d + 1, dh = (d + 1) >> 1, bq = a.BQ, bk = a.BK, g = a.H / a.Hkv;
         int qTiles = (a.T + bq - 1) / bq;
         long tasks = (long)a.B * a.H * qTiles;
         for (long task = Grid.IdxX; task < tasks; task += Grid.DimX)
@@ -405,33 +489,26 @@ public static class AttentionKernels
                     sKm[j] = a.HasMask == 0 || mask.LoadInt(mBase + (k0 + j) * mask.Strides.A1) != 0 ? 1 : 0;
                 Group.Barrier();
 
-                for (int e = tid; e < rows * kn; e += nt)
-                {
-                    int i = e / kn, j = e - i * kn;
-                    float li = sLse[i], ds = 0f;
-                    if (sKm[j] != 0 && li != float.NegativeInfinity && (a.Causal == 0 || k0 + j <= q0 + i + a.QOffset))
-                    {
-                        float dot = 0f, dpv = 0f;
-                        int qi = i * dp, kj = j * dp;
-                        for (int c = 0; c < d; c++)
-                        {
-                            dot += sQ[qi + c] * sK[kj + c];
-                            dpv += sG[qi + c] * sV[kj + c];
-                        }
-                        float p = KMath.Exp(dot * a.Scale - li);
-                        ds = p * (dpv - sDel[i]);
-                    }
-                    sdS[i * bk + j] = ds;
-                }
+                // dS, a 2×2 block per thread (P is not needed here: it goes to the same tile and dS overwrites it)
+                ScoresAndGrads(sQ, sG, sK, sV, sKm, sLse, sDel, sdS, sdS, rows, kn, d, bk, q0 - k0 + a.QOffset, a.Causal, a.Scale);
                 Group.Barrier();
 
-                for (int e = tid; e < rows * d; e += nt)
+                // dQ += dS·K (scale applied at the end): rows (i0, i0 + rh) × columns (c0, c0 + dh)
+                int rh = (rows + 1) >> 1;
+                for (int e = tid; e < rh * dh; e += nt)
                 {
-                    int i = e / d, c = e - i * d;
-                    float acc = sdQ[i * dp + c];
-                    int si = i * bk;
-                    for (int j = 0; j < kn; j++) acc += sdS[si + j] * sK[j * dp + c];
-                    sdQ[i * dp + c] = acc;
+                    int i0 = e / dh, c0 = e - i0 * dh, i1 = i0 + rh, c1 = c0 + dh;
+                    int ib = i1 < rows ? i1 : i0, cb = c1 < d ? c1 : c0;
+                    float a00 = sdQ[i0 * dp + c0], a01 = sdQ[i0 * dp + cb], a10 = sdQ[ib * dp + c0], a11 = sdQ[ib * dp + cb];
+                    for (int sa = i0 * bk, sb = ib * bk, ya = c0, yb = cb, end = i0 * bk + kn; sa < end; sa++, sb++, ya += dp, yb += dp)
+                    {
+                        float s0 = sdS[sa], s1 = sdS[sb], y0 = sK[ya], y1 = sK[yb];
+                        a00 += s0 * y0;
+                        a01 += s0 * y1;
+                        a10 += s1 * y0;
+                        a11 += s1 * y1;
+                    }
+                    Store2x2(sdQ, dp, i0, i1 < rows ? i1 : -1, c0, c1 < d ? c1 : -1, a00, a01, a10, a11);
                 }
             }
             Group.Barrier();

@@ -4,7 +4,10 @@ namespace VlmTune.Tensors.Autograd;
 /// Reverse-mode differentiation. <see cref="Run"/> orders the recorded nodes reachable from the root by
 /// creation (a valid reverse topological order), applies each op's rule from the one switch in <see cref="Rule"/>,
 /// sums gradients that meet, and accumulates (+=) into the <see cref="Tensor.Grad"/> of leaves that require
-/// gradients. Gradients are f32. Rules run with grad mode off (no double backward).
+/// gradients. Rules run with grad mode off (no double backward).
+/// Dtypes: the gradient of an activation (a recorded result) has the activation's dtype (f32 or bf16: a bf16
+/// forward has a bf16 backward, computed in f32 inside the kernels); a leaf's accumulated <see cref="Tensor.Grad"/>
+/// is f32 whatever the leaf's dtype (LoRA weights and their AdamW moments are f32).
 /// </summary>
 public static class Backward
 {
@@ -39,7 +42,11 @@ public static class Backward
                 if (gi.Shape != input.Shape)
                     throw new InvalidOperationException($"backward rule of {node.Op} gave {gi.Shape} for input {input.Shape}");
                 if (input.Node == null) Accumulate(input, gi);
-                else grads[input] = grads.TryGetValue(input, out var prev) ? Ops.Add(prev, gi) : gi;
+                else
+                {
+                    if (gi.DType != input.DType) gi = Ops.ToDType(gi, input.DType);
+                    grads[input] = grads.TryGetValue(input, out var prev) ? Ops.Add(prev, gi) : gi;
+                }
             }
         }
     }
@@ -76,7 +83,21 @@ public static class Backward
         }
     }
 
-    /// <summary>Every derivative rule: returns one gradient (or null) per input of <paramref name="n"/>.</summary>
+    /// <summary>The dtype a rule computes an input's gradient in: f32 for leaves, the input's own dtype for activations.</summary>
+    static DType GradType(Tensor input) => input.Node == null ? DType.F32 : input.DType;
+
+    /// <summary>db (out) = Σ over rows of g (rows, out), in <paramref name="dtype"/>.</summary>
+    static Tensor BiasGrad(Tensor g, int rows, int outF, DType dtype)
+    {
+        var g2 = Ops.Reshape(g, rows, outF);
+        var sum = g.DType == dtype ? Ops.SumTo(g2, new Shape(1, outF)) : Ops.SumAxes(g2, [true, false], dtype);
+        return Ops.Reshape(sum, outF);
+    }
+
+    /// <summary>
+    /// Every derivative rule: returns one gradient (or null) per input of <paramref name="n"/>. A rule may return a
+    /// gradient in another float dtype than its input's (e.g. f32 from a mixed binary op); <see cref="Run"/> converts.
+    /// </summary>
     static Tensor?[] Rule(Node n, Tensor y, Tensor g)
     {
         var x = n.Inputs;
@@ -101,7 +122,7 @@ public static class Backward
             case Op.Unary:
             {
                 var (kind, scalar) = ((UnaryOp, float))n.Attrs!;
-                var dx = Ops.Empty(x[0].Shape, DType.F32, g.Device);
+                var dx = Ops.Empty(x[0].Shape, GradType(x[0]), g.Device);
                 g.Backend.UnaryBackward(kind, s[0], s[1], Ops.Contiguous(g), dx, scalar);
                 return [dx];
             }
@@ -117,7 +138,7 @@ public static class Backward
             case Op.Narrow:
             {
                 var (axis, start) = ((int, int))n.Attrs!;
-                var dx = Ops.Zeros(x[0].Shape, DType.F32, g.Device);
+                var dx = Ops.Zeros(x[0].Shape, GradType(x[0]), g.Device);
                 g.Backend.Copy(g, Ops.Narrow(dx, axis, start, g.Shape[axis]));
                 return [dx];
             }
@@ -126,7 +147,7 @@ public static class Backward
             case Op.Contiguous:
                 return [g];
             case Op.ToDType:
-                return [Ops.ToDType(g, DType.F32)];
+                return [g];   // converted to the input's dtype by Run (f32 for a leaf)
             case Op.Concat:
             {
                 int axis = (int)n.Attrs!;
@@ -152,12 +173,12 @@ public static class Backward
                 Tensor? da = null, db = null;
                 if (x[0].RequiresGrad)
                 {
-                    da = Ops.Empty(x[0].Shape, DType.F32, g.Device);
+                    da = Ops.Empty(x[0].Shape, GradType(x[0]), g.Device);
                     g.Backend.MatMul(g3, false, b3, true, Ops.As3(da, batch, m, k), 1f, false);
                 }
                 if (x[1].RequiresGrad)
                 {
-                    db = Ops.Empty(x[1].Shape, DType.F32, g.Device);
+                    db = Ops.Empty(x[1].Shape, GradType(x[1]), g.Device);
                     if (shared) // Σ_b a[b]ᵀ·g[b] as one product over the stacked rows
                         g.Backend.MatMul(Ops.As3(a3, 1, batch * m, k), true, Ops.As3(g3, 1, batch * m, nn), false, Ops.As3(db, 1, k, nn), 1f, false);
                     else
@@ -174,16 +195,16 @@ public static class Backward
                 Tensor? dx = null, dw = null, db = null;
                 if (x[0].RequiresGrad)
                 {
-                    dx = Ops.Empty(xc.Shape, DType.F32, g.Device);
+                    dx = Ops.Empty(xc.Shape, GradType(x[0]), g.Device);
                     g.Backend.MatMul(g2, false, Ops.As3(w, 1, outF, inF), false, Ops.As3(dx, 1, rows, inF), 1f, false);
                 }
                 if (x[1].RequiresGrad)
                 {
-                    dw = Ops.Empty(w.Shape, DType.F32, g.Device);
+                    dw = Ops.Empty(w.Shape, GradType(x[1]), g.Device);
                     g.Backend.MatMul(g2, true, Ops.As3(xc, 1, rows, inF), false, Ops.As3(dw, 1, outF, inF), 1f, false);
                 }
                 if (x.Length > 2 && x[2].RequiresGrad)
-                    db = Ops.Reshape(Ops.SumTo(Ops.Reshape(g, rows, outF), new Shape(1, outF)), outF);
+                    db = BiasGrad(g, rows, outF, GradType(x[2]));
                 return x.Length > 2 ? [dx, dw, db] : [dx, dw];
             }
             case Op.Linear4Bit:
@@ -194,22 +215,22 @@ public static class Backward
                 Tensor? dx = null, db = null;
                 if (x[0].RequiresGrad)
                 {
-                    dx = Ops.Empty(x[0].Shape, DType.F32, g.Device);
+                    dx = Ops.Empty(x[0].Shape, GradType(x[0]), g.Device);
                     g.Backend.MatMul4BitInputGrad(Ops.As2(gc, rows, w.OutFeatures), w, Ops.As2(dx, rows, w.InFeatures));
                 }
                 if (x.Length > 1 && x[1].RequiresGrad)
-                    db = Ops.Reshape(Ops.SumTo(Ops.Reshape(gc, rows, w.OutFeatures), new Shape(1, w.OutFeatures)), w.OutFeatures);
+                    db = BiasGrad(gc, rows, w.OutFeatures, GradType(x[1]));
                 return x.Length > 1 ? [dx, db] : [dx];
             }
             case Op.Embedding:
             {
-                var dw = Ops.Zeros(x[0].Shape, DType.F32, g.Device);
+                var dw = Ops.Zeros(x[0].Shape, GradType(x[0]), g.Device);
                 g.Backend.EmbeddingBackward(s[0], Ops.Contiguous(g), dw);
                 return [dw];
             }
             case Op.Gather:
             {
-                var dx = Ops.Zeros(x[0].Shape, DType.F32, g.Device);
+                var dx = Ops.Zeros(x[0].Shape, GradType(x[0]), g.Device);
                 g.Backend.ScatterAdd(Ops.Contiguous(g), (int)n.Attrs!, s[0], dx);
                 return [dx];
             }
@@ -217,9 +238,9 @@ public static class Backward
             {
                 var (xc, w, mean, rstd) = (s[0], s[1], s[2], s[3]);
                 int c = xc.Shape[-1], rows = (int)(xc.Numel / c);
-                var dx = Ops.Empty(xc.Shape, DType.F32, g.Device);
-                var dw = x[1].RequiresGrad ? Ops.Zeros(w.Shape, DType.F32, g.Device) : null;
-                var db = x.Length > 2 && x[2].RequiresGrad ? Ops.Zeros(w.Shape, DType.F32, g.Device) : null;
+                var dx = Ops.Empty(xc.Shape, GradType(x[0]), g.Device);
+                var dw = x[1].RequiresGrad ? Ops.Zeros(w.Shape, GradType(x[1]), g.Device) : null;
+                var db = x.Length > 2 && x[2].RequiresGrad ? Ops.Zeros(w.Shape, GradType(x[2]), g.Device) : null;
                 g.Backend.LayerNormBackward(Ops.As2(xc, rows, c), w, mean, rstd, Ops.As2(Ops.Contiguous(g), rows, c), Ops.As2(dx, rows, c), dw, db);
                 return x.Length > 2 ? [dx, dw, db] : [dx, dw];
             }
@@ -227,8 +248,8 @@ public static class Backward
             {
                 var (xc, w, rstd) = (s[0], s[1], s[2]);
                 int c = xc.Shape[-1], rows = (int)(xc.Numel / c);
-                var dx = Ops.Empty(xc.Shape, DType.F32, g.Device);
-                var dw = x[1].RequiresGrad ? Ops.Zeros(w.Shape, DType.F32, g.Device) : null;
+                var dx = Ops.Empty(xc.Shape, GradType(x[0]), g.Device);
+                var dw = x[1].RequiresGrad ? Ops.Zeros(w.Shape, GradType(x[1]), g.Device) : null;
                 g.Backend.RmsNormBackward(Ops.As2(xc, rows, c), w, rstd, Ops.As2(Ops.Contiguous(g), rows, c), Ops.As2(dx, rows, c), dw);
                 return [dx, dw];
             }
@@ -237,7 +258,7 @@ public static class Backward
             {
                 var yv = s[0];
                 int c = yv.Shape[-1], rows = (int)(yv.Numel / Math.Max(1, c));
-                var dx = Ops.Empty(yv.Shape, DType.F32, g.Device);
+                var dx = Ops.Empty(yv.Shape, GradType(x[0]), g.Device);
                 g.Backend.SoftmaxBackward(Ops.As2(yv, rows, c), Ops.As2(Ops.Contiguous(g), rows, c), Ops.As2(dx, rows, c), n.Op == Op.LogSoftmax);
                 return [dx];
             }
@@ -246,15 +267,15 @@ public static class Backward
                 var p = (AttentionParams)n.Attrs!;
                 var (q, k, v, o, lse) = (s[0], s[1], s[2], s[3], s[4]);
                 var lengths = s.Length > 5 ? s[5] : null;
-                var dq = Ops.Empty(q.Shape, DType.F32, g.Device);
-                var dk = Ops.Empty(k.Shape, DType.F32, g.Device);
-                var dv = Ops.Empty(v.Shape, DType.F32, g.Device);
+                var dq = Ops.Empty(q.Shape, GradType(x[0]), g.Device);
+                var dk = Ops.Empty(k.Shape, GradType(x[1]), g.Device);
+                var dv = Ops.Empty(v.Shape, GradType(x[2]), g.Device);
                 g.Backend.AttentionBackward(q, k, v, lengths, p, o, lse, Ops.Contiguous(g), dq, dk, dv);
                 return [dq, dk, dv];
             }
             case Op.Rope:
             {
-                var dx = Ops.Empty(x[0].Shape, DType.F32, g.Device);
+                var dx = Ops.Empty(x[0].Shape, GradType(x[0]), g.Device);
                 g.Backend.Rope(Ops.Contiguous(g), s[0], (float)n.Attrs!, dx, inverse: true);
                 return [dx];
             }
@@ -262,14 +283,14 @@ public static class Backward
             {
                 var (logits, labels, lse) = (s[0], s[1], s[2]);
                 int v = logits.Shape[-1], rows = (int)(logits.Numel / v);
-                var dl = Ops.Empty(logits.Shape, DType.F32, g.Device);
+                var dl = Ops.Empty(logits.Shape, GradType(x[0]), g.Device);
                 g.Backend.LabelLogProbsBackward(Ops.As2(logits, rows, v), labels, (int)n.Attrs!, lse, Ops.Contiguous(g), Ops.As2(dl, rows, v));
                 return [dl];
             }
             case Op.Dropout:
             {
                 var (p, seed, offset) = ((float, ulong, ulong))n.Attrs!;
-                var dx = Ops.Empty(x[0].Shape, DType.F32, g.Device);
+                var dx = Ops.Empty(x[0].Shape, GradType(x[0]), g.Device);
                 g.Backend.Dropout(Ops.Contiguous(g), p, seed, offset, dx);
                 return [dx];
             }

@@ -3,6 +3,7 @@ using VlmTune.Tensors.Autograd;
 namespace VlmTune.Tensors;
 
 // Elementwise ops with numpy broadcasting. Backward: the gradient of a broadcast input is summed back to its shape.
+// Dtypes: unary results keep the input's dtype; binary results are f32 if either operand is f32, else bf16.
 public static partial class Ops
 {
     public static Tensor Add(Tensor a, Tensor b) => Binary(BinaryOp.Add, Op.Add, a, b, "add");
@@ -13,10 +14,10 @@ public static partial class Ops
     static Tensor Binary(BinaryOp kind, Op op, Tensor a, Tensor b, string name)
     {
         SameDevice(a, b, name);
-        RequireF32(a, name, "a");
-        RequireF32(b, name, "b");
+        RequireFloat(a, name, "a");
+        RequireFloat(b, name, "b");
         var shape = Shape.Broadcast(a.Shape, b.Shape);
-        var y = Empty(shape, DType.F32, a.Device);
+        var y = Empty(shape, Promote(a.DType, b.DType), a.Device);
         a.Backend.Binary(kind, ExpandView(a, shape), ExpandView(b, shape), y);
         var saved = op is Op.Mul or Op.Div ? new[] { a, b } : null;
         return Record(op, y, [a, b], saved);
@@ -48,9 +49,9 @@ public static partial class Ops
 
     public static Tensor Unary(UnaryOp kind, Tensor x, float scalar = 0f)
     {
-        RequireF32(x, kind.ToString(), "x");
+        RequireFloat(x, kind.ToString(), "x");
         var xc = Contiguous(x);
-        var y = Empty(x.Shape, DType.F32, x.Device);
+        var y = Empty(x.Shape, x.DType, x.Device);
         x.Backend.Unary(kind, xc, y, scalar);
         return Record(Op.Unary, y, [xc], [xc, y], (kind, scalar));
     }

@@ -78,23 +78,27 @@ public static partial class Ops
         return Record(Op.Contiguous, y, [x]);
     }
 
+    /// <summary>Joins tensors along <paramref name="axis"/>; f32 and bf16 inputs mix (the result is f32 if any is).</summary>
     public static Tensor Concat(IReadOnlyList<Tensor> xs, int axis)
     {
         if (xs.Count == 0) throw new ShapeException("concat: no tensors");
         var first = xs[0];
         axis = first.Shape.Normalize(axis);
         int total = 0;
+        var dtype = first.DType;
         foreach (var t in xs)
         {
             SameDevice(first, t, "concat");
-            if (t.DType != first.DType || t.Rank != first.Rank)
+            bool floats = t.DType is (DType.F32 or DType.BF16) && first.DType is (DType.F32 or DType.BF16);
+            if ((t.DType != first.DType && !floats) || t.Rank != first.Rank)
                 throw new ShapeException($"concat: {first.DType.Name()} {first.Shape} and {t.DType.Name()} {t.Shape} do not match");
+            if (floats) dtype = Promote(dtype, t.DType);
             for (int i = 0; i < t.Rank; i++)
                 if (i != axis && t.Shape.Dims[i] != first.Shape.Dims[i])
                     throw new ShapeException($"concat on axis {axis}: shapes {first.Shape} and {t.Shape} differ on axis {i}");
             total += t.Shape.Dims[axis];
         }
-        var y = Empty(first.Shape.With(axis, total), first.DType, first.Device);
+        var y = Empty(first.Shape.With(axis, total), dtype, first.Device);
         int at = 0;
         using (GradMode.NoGrad())
         {
@@ -119,7 +123,7 @@ public static partial class Ops
     /// <summary>torch.gather along <paramref name="axis"/>: y has <paramref name="index"/>'s shape.</summary>
     public static Tensor Gather(Tensor x, int axis, Tensor index)
     {
-        RequireF32(x, "gather", "x");
+        RequireFloat(x, "gather", "x");
         RequireInt(index, "gather", "index");
         axis = x.Shape.Normalize(axis);
         if (index.Rank != x.Rank) throw new ShapeException($"gather: index {index.Shape} must have the rank of x {x.Shape}");
@@ -128,18 +132,24 @@ public static partial class Ops
                 throw new ShapeException($"gather: index {index.Shape} exceeds x {x.Shape} on axis {i}");
         var xc = Contiguous(x);
         var ic = Contiguous(index);
-        var y = Empty(index.Shape, DType.F32, x.Device);
+        var y = Empty(index.Shape, x.DType, x.Device);
         x.Backend.Gather(xc, axis, ic, y);
         return Record(Op.Gather, y, [xc], [ic], axis);
     }
 
-    /// <summary>Rows of <paramref name="weight"/> (V,C) selected by integer ids of any shape → (ids..., C), f32.</summary>
-    public static Tensor Embedding(Tensor ids, Tensor weight)
+    /// <summary>
+    /// Rows of <paramref name="weight"/> (V,C, any float dtype) selected by integer ids of any shape → (ids..., C), in
+    /// <paramref name="dtype"/> (default f32; bf16 for bf16 activations — rows are converted, rounding to nearest even).
+    /// </summary>
+    public static Tensor Embedding(Tensor ids, Tensor weight, DType? dtype = null)
     {
         RequireInt(ids, "embedding", "ids");
+        var yType = dtype ?? DType.F32;
+        RequireComputeDType(yType, "embedding");
+        if (!weight.DType.IsFloat()) throw new ShapeException($"embedding: weight must be a float tensor, got {weight.DType.Name()} {weight.Shape}");
         var (_, c) = weight.Shape.Dims2();
         var ic = Contiguous(ids);
-        var y = Empty(new Shape([.. ids.Shape.ToArray(), c]), DType.F32, weight.Device);
+        var y = Empty(new Shape([.. ids.Shape.ToArray(), c]), yType, weight.Device);
         weight.Backend.Embedding(ic, Contiguous(weight), y);
         return Record(Op.Embedding, y, [weight], [ic]);
     }

@@ -4,18 +4,22 @@ namespace VlmTune.Tensors;
 
 // Fused neural-network ops. Legend: N = rows (all leading dims flattened), C = features, B = batch,
 // H = query heads, Hkv = key/value heads, T = queries, S = keys, D = head size, V = vocabulary.
+// Dtypes: outputs keep the (first) input's dtype, f32 or bf16; cached statistics (mean, rstd, lse) and label
+// log-probs are f32. Weights and biases of the norms may be f32 or bf16.
 public static partial class Ops
 {
     /// <summary>LayerNorm over the last axis: (x − mean)/sqrt(var + eps) · w + b (biased variance).</summary>
     public static Tensor LayerNorm(Tensor x, Tensor weight, Tensor? bias, float eps)
     {
-        RequireF32(x, "layer_norm", "x");
+        RequireFloat(x, "layer_norm", "x");
+        RequireFloat(weight, "layer_norm", "weight");
+        if (bias != null) RequireFloat(bias, "layer_norm", "bias");
         int c = x.Shape[-1];
         if (weight.Shape != new Shape(c) || (bias != null && bias.Shape != new Shape(c)))
             throw new ShapeException($"layer_norm: x {x.Shape} needs weight/bias ({c}), got {weight.Shape}{(bias != null ? " and " + bias.Shape : "")}");
         int n = (int)(x.Numel / c);
         var xc = Contiguous(x);
-        var y = Empty(x.Shape, DType.F32, x.Device);
+        var y = Empty(x.Shape, x.DType, x.Device);
         var mean = Empty(new Shape(n), DType.F32, x.Device);
         var rstd = Empty(new Shape(n), DType.F32, x.Device);
         x.Backend.LayerNorm(As2(xc, n, c), weight, bias, eps, As2(y, n, c), mean, rstd);
@@ -25,12 +29,13 @@ public static partial class Ops
     /// <summary>RMSNorm over the last axis, HF Llama semantics: x · rsqrt(mean(x²) + eps) · w.</summary>
     public static Tensor RmsNorm(Tensor x, Tensor weight, float eps)
     {
-        RequireF32(x, "rms_norm", "x");
+        RequireFloat(x, "rms_norm", "x");
+        RequireFloat(weight, "rms_norm", "weight");
         int c = x.Shape[-1];
         if (weight.Shape != new Shape(c)) throw new ShapeException($"rms_norm: x {x.Shape} needs weight ({c}), got {weight.Shape}");
         int n = (int)(x.Numel / c);
         var xc = Contiguous(x);
-        var y = Empty(x.Shape, DType.F32, x.Device);
+        var y = Empty(x.Shape, x.DType, x.Device);
         var rstd = Empty(new Shape(n), DType.F32, x.Device);
         x.Backend.RmsNorm(As2(xc, n, c), weight, eps, As2(y, n, c), rstd);
         return Record(Op.RmsNorm, y, [xc, weight], [xc, weight, rstd]);
@@ -44,11 +49,11 @@ public static partial class Ops
 
     static Tensor SoftmaxCore(Tensor x, bool log)
     {
-        RequireF32(x, "softmax", "x");
+        RequireFloat(x, "softmax", "x");
         int c = x.Shape[-1];
         int n = (int)(x.Numel / Math.Max(1, c));
         var xc = Contiguous(x);
-        var y = Empty(x.Shape, DType.F32, x.Device);
+        var y = Empty(x.Shape, x.DType, x.Device);
         x.Backend.Softmax(As2(xc, n, c), As2(y, n, c), log);
         return Record(log ? Op.LogSoftmax : Op.Softmax, y, [xc], [y]);
     }
@@ -62,9 +67,9 @@ public static partial class Ops
     /// </summary>
     public static Tensor Attention(Tensor q, Tensor k, Tensor v, bool causal, float? scale = null, int qOffset = 0, Tensor? keyMask = null)
     {
-        RequireF32(q, "attention", "q");
-        RequireF32(k, "attention", "k");
-        RequireF32(v, "attention", "v");
+        RequireFloat(q, "attention", "q");
+        RequireFloat(k, "attention", "k");
+        RequireFloat(v, "attention", "v");
         var (b, h, t, d) = q.Shape.Dims4();
         var (bk, hkv, s, dk) = k.Shape.Dims4();
         if (bk != b || dk != d || v.Shape != k.Shape || hkv == 0 || h % hkv != 0)
@@ -76,7 +81,7 @@ public static partial class Ops
         var qc = Contiguous(q);
         var kc = Contiguous(k);
         var vc = Contiguous(v);
-        var o = Empty(q.Shape, DType.F32, q.Device);
+        var o = Empty(q.Shape, q.DType, q.Device);
         var lse = Empty(new Shape(b, h, t), DType.F32, q.Device);
         q.Backend.Attention(qc, kc, vc, mask, p, o, lse);
         var saved = mask == null ? new[] { qc, kc, vc, o, lse } : [qc, kc, vc, o, lse, mask];
@@ -89,7 +94,7 @@ public static partial class Ops
     /// </summary>
     public static Tensor Rope(Tensor x, Tensor positions, float theta)
     {
-        RequireF32(x, "rope", "x");
+        RequireFloat(x, "rope", "x");
         RequireInt(positions, "rope", "positions");
         var (b, _, t, d) = x.Shape.Dims4();
         if (d % 2 != 0) throw new ShapeException($"rope: head size must be even, got {x.Shape}");
@@ -97,18 +102,19 @@ public static partial class Ops
             throw new ShapeException($"rope: positions {positions.Shape} must be ({t}) or ({b},{t}) for x {x.Shape}");
         var xc = Contiguous(x);
         var pc = Contiguous(positions);
-        var y = Empty(x.Shape, DType.F32, x.Device);
+        var y = Empty(x.Shape, x.DType, x.Device);
         x.Backend.Rope(xc, pc, theta, y, inverse: false);
         return Record(Op.Rope, y, [xc], [pc], theta);
     }
 
     /// <summary>
     /// Per-token log-probabilities of the labels: logits (..., V), labels (...) → (...), 0 where label == ignoreIndex.
-    /// The DPO building block; never materialises the full log-softmax.
+    /// The DPO building block; never materialises the full log-softmax. Logits may be f32 or bf16; the log-softmax
+    /// is computed in f32 and the result is f32.
     /// </summary>
     public static Tensor TokenLogProbs(Tensor logits, Tensor labels, int ignoreIndex = -100)
     {
-        RequireF32(logits, "token_logprobs", "logits");
+        RequireFloat(logits, "token_logprobs", "logits");
         RequireInt(labels, "token_logprobs", "labels");
         int v = logits.Shape[-1];
         if (labels.Rank != logits.Rank - 1 || !labels.Shape.Dims.SequenceEqual(logits.Shape.Dims[..^1]))
@@ -143,9 +149,9 @@ public static partial class Ops
     {
         if (p <= 0f) return x;
         if (p >= 1f) throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be below 1");
-        RequireF32(x, "dropout", "x");
+        RequireFloat(x, "dropout", "x");
         var xc = Contiguous(x);
-        var y = Empty(x.Shape, DType.F32, x.Device);
+        var y = Empty(x.Shape, x.DType, x.Device);
         x.Backend.Dropout(xc, p, seed, offset, y);
         return Record(Op.Dropout, y, [xc], attrs: (p, seed, offset));
     }

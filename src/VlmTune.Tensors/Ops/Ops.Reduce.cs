@@ -26,14 +26,18 @@ public static partial class Ops
     public static Tensor Mean(Tensor x, int axis, bool keepDim = false)
         => Scale(Sum(x, axis, keepDim), 1f / x.Shape[axis]);
 
-    /// <summary>Sum over the flagged axes, keeping them with size 1.</summary>
-    public static Tensor SumAxes(Tensor x, bool[] reduce)
+    /// <summary>Sum over the flagged axes, keeping them with size 1 (in x's dtype; accumulated in double).</summary>
+    public static Tensor SumAxes(Tensor x, bool[] reduce) => SumAxes(x, reduce, x.DType);
+
+    /// <summary>As <see cref="SumAxes(Tensor, bool[])"/> with the result in <paramref name="dtype"/> (e.g. an f32 bias gradient from bf16 rows).</summary>
+    public static Tensor SumAxes(Tensor x, bool[] reduce, DType dtype)
     {
-        RequireF32(x, "sum", "x");
+        RequireFloat(x, "sum", "x");
+        RequireComputeDType(dtype, "sum");
         if (reduce.Length != x.Rank) throw new ShapeException($"sum: {reduce.Length} axis flags for shape {x.Shape}");
         var dims = x.Shape.ToArray();
         for (int i = 0; i < dims.Length; i++) if (reduce[i]) dims[i] = 1;
-        var y = Empty(new Shape(dims), DType.F32, x.Device);
+        var y = Empty(new Shape(dims), dtype, x.Device);
         x.Backend.Sum(x, reduce, y);
         return Record(Op.Sum, y, [x]);
     }
@@ -41,9 +45,9 @@ public static partial class Ops
     /// <summary>Max over the last axis, kept as size 1 (not differentiable; for masks and stability shifts).</summary>
     public static Tensor MaxLastAxis(Tensor x)
     {
-        RequireF32(x, "max", "x");
+        RequireFloat(x, "max", "x");
         var xc = Contiguous(x);
-        var y = Empty(x.Shape.With(-1, 1), DType.F32, x.Device);
+        var y = Empty(x.Shape.With(-1, 1), x.DType, x.Device);
         x.Backend.MaxLastAxis(xc, y);
         return y;
     }

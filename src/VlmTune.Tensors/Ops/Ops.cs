@@ -6,8 +6,17 @@ namespace VlmTune.Tensors;
 /// The tensor operations. Each method checks shapes, dtypes and devices (errors name every shape involved),
 /// allocates its output on the inputs' device, calls one <see cref="IBackend"/> method and, when grad mode is on
 /// and an input requires a gradient, records a <see cref="Node"/> whose derivative rule lives in
-/// <see cref="Autograd.Backward"/>. Compute dtype is f32; bf16/f16 appear as stored weights (Linear, Embedding)
-/// and through <see cref="ToDType"/>.
+/// <see cref="Autograd.Backward"/>.
+/// <para>
+/// Dtypes (mixed precision): every float op takes f32 or bf16 tensors (f16 is a storage format: convert with
+/// <see cref="ToDType"/>). Backends compute in f32 (GEMMs accumulate in f32; norms, softmax, attention and losses
+/// keep their statistics in f32) and round results to nearest even. The output dtype is:
+/// elementwise unary, views, reductions, gather, dropout, norms, softmax, attention, RoPE — the (first) input's;
+/// binary ops and concat — f32 if any input is f32, else bf16 (PyTorch's promotion); matmul / linear — a's (x's)
+/// unless an output dtype is asked for; embedding — f32 unless asked; label log-probs, losses and cached statistics
+/// (mean, rstd, lse) — f32. Gradients: an activation's gradient has the activation's dtype; a leaf's accumulated
+/// <see cref="Tensor.Grad"/> is f32.
+/// </para>
 /// </summary>
 public static partial class Ops
 {
@@ -92,11 +101,21 @@ public static partial class Ops
             throw new ShapeException($"{op}: tensors on different devices ({a.Device} {a.Shape} and {b.Device} {b.Shape})");
     }
 
-    internal static void RequireF32(Tensor t, string op, string what)
+    /// <summary>A compute tensor: f32 or bf16.</summary>
+    internal static void RequireFloat(Tensor t, string op, string what)
     {
-        if (t.DType != DType.F32)
-            throw new ShapeException($"{op}: {what} must be f32, got {t.DType.Name()} {t.Shape}");
+        if (t.DType is not (DType.F32 or DType.BF16))
+            throw new ShapeException($"{op}: {what} must be f32 or bf16, got {t.DType.Name()} {t.Shape}");
     }
+
+    internal static void RequireComputeDType(DType dtype, string op)
+    {
+        if (dtype is not (DType.F32 or DType.BF16))
+            throw new ShapeException($"{op}: the output dtype must be f32 or bf16, got {dtype.Name()}");
+    }
+
+    /// <summary>The dtype of a binary result: f32 when either operand is f32 (PyTorch's promotion), else bf16.</summary>
+    public static DType Promote(DType a, DType b) => a == DType.F32 || b == DType.F32 ? DType.F32 : a;
 
     internal static void RequireInt(Tensor t, string op, string what)
     {

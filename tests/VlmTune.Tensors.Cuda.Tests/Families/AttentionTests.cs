@@ -101,6 +101,9 @@ public class AttentionTests
         // batch 0: keys 0..4 masked, causal → queries 0..4 see no key (o = 0, lse = −∞); batch 1: every key masked
         { "fully masked rows", new Case(2, 2, 1, 12, 12, 8, Causal: true,
             Mask: [0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], TileCap: 4) },
+        // odd D, odd tile rows and keys: the 2×2 register blocks have a missing row / column
+        { "odd head size D=7", new Case(1, 2, 1, 9, 11, 7, Causal: true, QOffset: 2, Mask: Padded(1, 11, 10), TileCap: 5) },
+        { "D=128, the limit (16-row key tiles)", new Case(1, 2, 1, 5, 18, 128, Causal: true, QOffset: 13) },
         { "GQA, mask, causal offset, D=64", new Case(1, 4, 2, 7, 33, 64, Causal: true, QOffset: 26, Mask: Padded(1, 33, 30)) },
     };
 

@@ -66,11 +66,17 @@ public class GradientCheckTests
     [Fact]
     public void ToDType_passes_the_gradient_straight_through()
     {
-        // A rounding conversion is a staircase (no useful finite difference): its gradient is the identity.
+        // A rounding conversion is a staircase (no useful finite difference): its gradient is the identity. The
+        // gradient of the bf16 intermediate is bf16 (an activation's gradient has its dtype, as in PyTorch), so what
+        // reaches the f32 leaf is w rounded to bf16; straight from f32 to the leaf it is w exactly.
         var x = Rand(1, 3, 4).RequireGrad();
         var w = Rand(2, 3, 4);
         Ops.Sum(Ops.Mul(Ops.ToDType(Ops.ToDType(x, DType.BF16), DType.F32), w)).Backward();
-        Assert.Equal(w.ToArray<float>(), x.Grad!.ToArray<float>());
+        Assert.Equal(Ops.ToDType(Ops.ToDType(w, DType.BF16), DType.F32).ToArray<float>(), x.Grad!.ToArray<float>());
+        Assert.Equal(DType.F32, x.Grad!.DType);
+        var x2 = Rand(1, 3, 4).RequireGrad();
+        Ops.Sum(Ops.Mul(Ops.ToDType(x2, DType.BF16), w)).Backward();   // bf16 · f32 → f32; the bf16 input's gradient is bf16
+        Assert.Equal(Ops.ToDType(Ops.ToDType(w, DType.BF16), DType.F32).ToArray<float>(), x2.Grad!.ToArray<float>());
     }
 
     [Fact]
