@@ -96,15 +96,22 @@ public static class BenchVerbs
         var missing = fixedIds.Keys.Where(k => moved.All(t => t["content"]!.GetValue<string>() != k)).ToList();
         if (missing.Count > 0) throw new InvalidOperationException($"bench-tokenizer: the tiny tokenizer lacks {string.Join(", ", missing)}");
         var others = moved.Where(t => !fixedIds.ContainsKey(t["content"]!.GetValue<string>())).ToList();
+        // Hugging Face tokenizers ignore the ids in added_tokens: a token not in model.vocab gets the next id after the
+        // vocabulary's size, in list order (VlmTune's loader checks that). So the fillers of the top ids go, the moved
+        // tokens follow the specials in that order, and the three fixed ones come last.
         int next = Base - others.Count;
-        foreach (var t in moved)
+        foreach (var t in others)
         {
-            string content = t["content"]!.GetValue<string>();
-            int id = fixedIds.TryGetValue(content, out int f) ? f : next++;
-            if (id < Base && !vocabObject.Remove(TokenizerVocabLayout.Filler(id)))
-                throw new InvalidOperationException($"bench-tokenizer: id {id} is not a filler id; cannot place {content} there");
+            int id = next++;
+            if (!vocabObject.Remove(TokenizerVocabLayout.Filler(id)))
+                throw new InvalidOperationException($"bench-tokenizer: id {id} is not a filler id; cannot place {t["content"]} there");
             t["id"] = id;
         }
+        var last = fixedIds.OrderBy(kv => kv.Value).Select(kv => moved.First(t => t["content"]!.GetValue<string>() == kv.Key)).ToList();
+        foreach (var t in last) t["id"] = fixedIds[t["content"]!.GetValue<string>()];
+        var kept = added.Select(n => (JsonObject)n!).Where(t => !moved.Contains(t)).ToList();
+        added.Clear();
+        foreach (var t in kept.Concat(others).Concat(last)) added.Add(t);
         var options = new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
         return (root.ToJsonString(options) + "\n", Resource("tokenizer_config.json"));
     }

@@ -141,7 +141,11 @@ public static class TestDiscovery
                 }
                 return sb.Append(']').ToString();
             }
-            default: return value.ToString() ?? value.GetType().Name;
+            default:
+            {
+                string text = value.ToString() ?? value.GetType().Name;     // records print every field: keep names short
+                return text.Length > 60 ? text[..59] + "…" : text;
+            }
         }
     }
 }
