@@ -108,7 +108,7 @@ gpu=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,nohea
 cat > "$work/meta.json" <<EOF
 {"started": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "commit": "$commit", "mode": "$([ "$simulate" = 1 ] && echo simulate || echo gpu)",
  "quick": $([ "$quick" = 1 ] && echo true || echo false), "gpu": "$gpu", "budget_s": $budget, "models": "$MODELS", "modes": "$MODES",
- "steps": $STEPS, "warmup": $WARMUP, "executable": "${VT[*]}", "python": "$PYTHON", "host": "$(hostname)", "nproc": $(nproc)}
+ "steps": $STEPS, "warmup": $WARMUP, "executable": "${VT[*]}", "python": "$PYTHON", "host": "${HOSTNAME:-}", "nproc": $(nproc)}
 EOF
 echo "run.sh: $(cat "$work/meta.json" | tr -d '\n')"
 
@@ -266,3 +266,4 @@ for name in "${!bg_pid[@]}"; do kill "${bg_pid[$name]}" 2>/dev/null; bg_wait "$n
     -not -path './models/*' -not -path './data/*' -size -8M -print0 | tar --null -czf "$out/logs.tgz" -T - 2>/dev/null
 )
 echo "run.sh: done in $(( $(date +%s) - t_start )) s; $out: $(ls "$out" | tr '\n' ' ')"
+sleep 1     # let tee write the last lines of run.log
