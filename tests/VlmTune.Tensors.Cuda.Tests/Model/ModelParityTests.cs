@@ -84,6 +84,7 @@ public class ModelParityTests : IDisposable
         Schedule = ScheduleKind.Constant,
         Shuffle = true,
         MaxLength = 512,
+        ComputeDType = DType.F32, // auto would be bf16 on CUDA: this test compares f32 on both backends
     };
 
     [Fact]
@@ -125,6 +126,7 @@ public class ModelParityTests : IDisposable
             Dpo = new DpoLossSettings { Beta = 0.5f, LossType = DpoLossType.Sigmoid },
             MaxLength = 512,
             CacheReference = false,
+            ComputeDType = DType.F32,
         };
         var onCpu = new DpoTrainer(S(_out + "-dcpu"), Sim.Cpu).Run();
         var onCuda = new DpoTrainer(S(_out + "-dcuda"), Sim.Device).Run();
