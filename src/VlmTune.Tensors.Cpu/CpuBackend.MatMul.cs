@@ -21,20 +21,14 @@ public sealed unsafe partial class CpuBackend
         Contig(a, "matmul a");
         Contig(b, "matmul b");
         Contig(c, "matmul c");
-        var (batch, m, n) = c.Shape.Dims3();
-        var (ba, a1, a2) = a.Shape.Dims3();
-        var (bb, b1, b2) = b.Shape.Dims3();
-        int k = transA ? a1 : a2;
-        if ((transA ? a2 : a1) != m || (transB ? b2 : b1) != k || (transB ? b1 : b2) != n
-            || (ba != batch && ba != 1) || (bb != batch && bb != 1))
-            throw new ShapeException($"matmul: a {a.Shape}{(transA ? "ᵀ" : "")} · b {b.Shape}{(transB ? "ᵀ" : "")} does not give c {c.Shape}");
+        var (batch, m, n, k, ba, bb) = MatMulShape.Of(a, transA, b, transB, c);
         if (a.DType != DType.F32 || b.DType is not (DType.F32 or DType.BF16))
             throw new ShapeException($"matmul: a must be f32 and b f32/bf16, got {a.DType.Name()} and {b.DType.Name()}");
         bool bf16 = b.DType == DType.BF16;
         float* ap = F(a), cp = F(c);
         byte* bp = Base(b);
-        long aStride = ba == 1 ? 0 : (long)a1 * a2, bStride = bb == 1 ? 0 : (long)b1 * b2, cStride = (long)m * n;
-        int lda = a2, ldb = b2;
+        long aStride = ba == 1 ? 0 : (long)m * k, bStride = bb == 1 ? 0 : (long)k * n, cStride = (long)m * n;
+        int lda = transA ? m : k, ldb = transB ? k : n; // the last axis of a and of b
         double flopsPerBatch = 2.0 * m * n * k;
         bool perThread = batch > 1 && flopsPerBatch < 4e6;
         void One(int i, int threads)

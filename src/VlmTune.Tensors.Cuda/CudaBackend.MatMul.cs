@@ -39,13 +39,7 @@ public sealed partial class CudaBackend
     public void MatMul(Tensor a, bool transA, Tensor b, bool transB, Tensor c, float alpha, bool accumulate)
     {
         Contig(c, "matmul c");
-        var (batch, m, n) = c.Shape.Dims3();
-        var (ba, a1, a2) = a.Shape.Dims3();
-        var (bb, b1, b2) = b.Shape.Dims3();
-        int k = transA ? a1 : a2;
-        if ((transA ? a2 : a1) != m || (transB ? b2 : b1) != k || (transB ? b1 : b2) != n
-            || (ba != batch && ba != 1) || (bb != batch && bb != 1))
-            throw new ShapeException($"matmul: a {a.Shape}{(transA ? "ᵀ" : "")} · b {b.Shape}{(transB ? "ᵀ" : "")} does not give c {c.Shape}");
+        var (batch, m, n, k, ba, bb) = MatMulShape.Of(a, transA, b, transB, c);
         if (!IsGemmFloat(a.DType) || !IsGemmFloat(b.DType) || !IsGemmFloat(c.DType))
             throw new ShapeException($"matmul: a, b and c must be f32/bf16/f16, got {a.DType.Name()}, {b.DType.Name()} and {c.DType.Name()}");
         if (batch == 0 || m == 0 || n == 0) return;
