@@ -79,7 +79,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             var (lr, gradNorm) = RunSetup.Update(s, optimizer, step, warmup, total);
             var m = Average(metrics);
             var (devicePeak, deviceReserved) = StepReport.DeviceMemory(device);
-            var report = new StepReport(step + 1, total, loss, lr, gradNorm, tokens / sw.Elapsed.TotalSeconds, 0, Environment.WorkingSet / 1e6, sw.Elapsed.TotalSeconds,
+            var report = new StepReport(step + 1, total, loss, lr, gradNorm, tokens / sw.Elapsed.TotalSeconds, 0, StepReport.PeakRssMb(), sw.Elapsed.TotalSeconds,
                 devicePeak, deviceReserved);
             reports.Add((report, m));
             _log.Step(report);

@@ -74,7 +74,7 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
             var (lr, gradNorm) = RunSetup.Update(s, optimizer, step, warmup, total);
             var (devicePeak, deviceReserved) = StepReport.DeviceMemory(device);
             var report = new StepReport(step + 1, total, loss, lr, gradNorm, tokens / sw.Elapsed.TotalSeconds, supervised,
-                Environment.WorkingSet / 1e6, sw.Elapsed.TotalSeconds, devicePeak, deviceReserved);
+                StepReport.PeakRssMb(), sw.Elapsed.TotalSeconds, devicePeak, deviceReserved);
             reports.Add(report);
             _log.Step(report);
             bool last = step + 1 == total;

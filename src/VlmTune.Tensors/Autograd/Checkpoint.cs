@@ -9,11 +9,20 @@ public static class Checkpoint
 {
     public static Tensor Run(Func<Tensor[], Tensor> block, params Tensor[] inputs)
     {
+        if (!GradMode.IsEnabled) return block(inputs);
         Tensor y;
-        using (GradMode.NoGrad()) y = block(inputs);
-        if (!GradMode.IsEnabled) return y;
-        // The block's parameters are captured leaves, not inputs: mark the output as requiring grad whenever
-        // grad mode is on so the recompute can reach them.
+        bool trainable;
+        using (GradMode.NoGrad())
+        using (var probe = GradMode.TrackTrainableInputs())
+        {
+            y = block(inputs);
+            trainable = probe.SawTrainable;
+        }
+        // The block's parameters are captured leaves, not inputs, so whether the output needs a gradient is learnt
+        // from the no-grad run itself: if no op in it read a tensor that requires a gradient (no trainable input, no
+        // trainable parameter — a frozen vision tower under text-only LoRA), the output is a plain tensor and the block
+        // is never recomputed nor run backward. Otherwise it is marked so the recompute can reach those parameters.
+        if (!trainable) return y;
         var output = y.Detach();
         output.SetProduced(new Node(Op.Checkpoint, inputs, [], new CheckpointFunction(block)));
         return output;

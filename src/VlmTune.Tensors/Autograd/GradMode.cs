@@ -10,6 +10,48 @@ public static class GradMode
 
     public static bool IsEnabled => _disabled == 0;
 
+    [ThreadStatic] static int _probing;
+    [ThreadStatic] static bool _sawTrainable;
+
+    /// <summary>
+    /// Notes, inside a no-grad scope, whether any op read a tensor that requires a gradient (a trainable leaf or
+    /// something computed from one). <see cref="Checkpoint"/> uses it to leave out of the graph a block that holds
+    /// nothing trainable. Probes nest: an inner probe's finding also counts for the outer one.
+    /// </summary>
+    public static Probe TrackTrainableInputs()
+    {
+        var probe = new Probe(_sawTrainable);
+        _probing++;
+        _sawTrainable = false;
+        return probe;
+    }
+
+    internal static void Note(Tensor[] inputs)
+    {
+        if (_probing == 0 || _sawTrainable) return;
+        foreach (var t in inputs)
+        {
+            if (t.RequiresGrad)
+            {
+                _sawTrainable = true;
+                return;
+            }
+        }
+    }
+
+    public readonly struct Probe : IDisposable
+    {
+        readonly bool _outer;
+        internal Probe(bool outer) => _outer = outer;
+        /// <summary>Whether an op since the probe started read a tensor that requires a gradient.</summary>
+        public bool SawTrainable => _sawTrainable;
+        public void Dispose()
+        {
+            _probing--;
+            _sawTrainable |= _outer;
+        }
+    }
+
     public static Scope NoGrad()
     {
         _disabled++;

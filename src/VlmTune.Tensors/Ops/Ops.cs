@@ -126,7 +126,11 @@ public static partial class Ops
     /// <summary>Attaches a graph node to <paramref name="output"/> if recording applies.</summary>
     internal static Tensor Record(Op op, Tensor output, Tensor[] inputs, Tensor[]? saved = null, object? attrs = null)
     {
-        if (!GradMode.IsEnabled) return output;
+        if (!GradMode.IsEnabled)
+        {
+            GradMode.Note(inputs);
+            return output;
+        }
         foreach (var i in inputs)
         {
             if (i.RequiresGrad)
@@ -140,7 +144,11 @@ public static partial class Ops
 
     internal static bool Recording(params Tensor[] inputs)
     {
-        if (!GradMode.IsEnabled) return false;
+        if (!GradMode.IsEnabled)
+        {
+            GradMode.Note(inputs);
+            return false;
+        }
         foreach (var i in inputs) if (i.RequiresGrad) return true;
         return false;
     }

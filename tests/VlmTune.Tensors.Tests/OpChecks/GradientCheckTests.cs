@@ -97,4 +97,33 @@ public class GradientCheckTests
         Assert.Equal(gw, w.Grad!.ToArray<float>());
         Assert.Equal(gx, x2.Grad!.ToArray<float>());
     }
+
+    [Fact]
+    public void Checkpointed_block_with_nothing_trainable_is_left_out_of_the_graph()
+    {
+        // A frozen block (frozen weight, input without gradient) under grad mode: the output needs no gradient, so
+        // there is no node to recompute or run backward through (a frozen vision tower under text-only LoRA).
+        var frozen = Rand(5, 6, 6);
+        var x = Rand(6, 3, 6);
+        int runs = 0;
+        Tensor Frozen(Tensor[] a) { runs++; return Ops.GeluTanh(Ops.Linear(a[0], frozen)); }
+        var y = Checkpoint.Run(Frozen, x);
+        Assert.False(y.RequiresGrad);
+        Assert.Null(y.Node);
+        Assert.Equal(Frozen([x]).ToArray<float>(), y.ToArray<float>());
+
+        // Downstream trainable work still trains, and the frozen block ran once per forward, never in backward.
+        var w = Rand(7, 6, 6).RequireGrad();
+        runs = 0;
+        Ops.Sum(Ops.Square(Ops.Linear(Checkpoint.Run(Frozen, x), w))).Backward();
+        Assert.Equal(1, runs);
+        Assert.NotNull(w.Grad);
+
+        // A trainable parameter captured two blocks deep still marks the output (probes nest).
+        var inner = Rand(8, 6, 6).RequireGrad();
+        var z = Checkpoint.Run(a => Checkpoint.Run(b => Ops.Linear(Ops.Linear(b[0], frozen), inner), a[0]), x);
+        Assert.True(z.RequiresGrad);
+        Ops.Sum(z).Backward();
+        Assert.NotNull(inner.Grad);
+    }
 }
