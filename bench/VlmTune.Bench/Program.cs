@@ -6,7 +6,8 @@ public static class Program
     private const string Usage =
         "usage: VlmTune.Bench gemm [--threads N] [--reps N]\n" +
         "       VlmTune.Bench train-step [--seq N] [--steps N] [--threads N]\n" +
-        "       VlmTune.Bench image --image FILE [--reps N]";
+        "       VlmTune.Bench image --image FILE [--reps N]\n" +
+        "       VlmTune.Bench learn-data --out DIR [--task quadrant|grid|bars|sizes] [--seed N] [--train N] [--eval N] [--pairs N]";
 
     public static int Main(string[] args)
     {
@@ -22,6 +23,7 @@ public static class Program
                 "gemm" => GemmBenchmark.Run(GemmBenchmarkOptions.Parse(args.AsSpan(1))),
                 "image" => ImageBench.Run(StringArg(args, "--image"), Arg(args, "--reps", 21)),
                 "train-step" => TrainStepBench.Run(Arg(args, "--seq", 1024), Arg(args, "--steps", 5), Arg(args, "--threads", Environment.ProcessorCount)),
+                "learn-data" => LearnData(args),
                 _ => UnknownVerb(args[0]),
             };
         }
@@ -31,6 +33,18 @@ public static class Program
             Console.Error.WriteLine(Usage);
             return 2;
         }
+    }
+
+    /// <summary>Writes the learning benchmark's tasks (all, or --task NAME) under --out, one folder each.</summary>
+    private static int LearnData(string[] args)
+    {
+        string outDir = StringArg(args, "--out");
+        int i = Array.IndexOf(args, "--task");
+        var tasks = i >= 0 && i + 1 < args.Length ? [args[i + 1]] : Learning.LearningTasks.Names;
+        foreach (var task in tasks)
+            Console.WriteLine(Learning.LearningTasks.Write(task, Path.Combine(outDir, task), (ulong)Arg(args, "--seed", 1),
+                Arg(args, "--train", 1200), Arg(args, "--eval", 200), Arg(args, "--pairs", 600)));
+        return 0;
     }
 
     private static string StringArg(string[] args, string name)
