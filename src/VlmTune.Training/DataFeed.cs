@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using VlmTune.Checkpoints.SafeTensors;
 using VlmTune.Data;
 using VlmTune.Data.Datasets;
 using VlmTune.Data.Encoding;
@@ -155,7 +153,7 @@ internal sealed class DataFeed : IDisposable
             else
             {
                 var sw = Stopwatch.StartNew();
-                string weights = WeightsFingerprint(_s.ModelDir, _s.Quantization);
+                string weights = FeatureCacheWeights.Fingerprint(_s.ModelDir, _s.Quantization);
                 var cache = new ImageFeatureCache(Path.Combine(_s.OutputDir, "image-features"), _s.FeatureCacheBytes, _log.Info);
                 var (rows, width) = model.FeatureShape;
                 Cache = new FeatureCacheContext(cache, ImagePreparer.ProcessorFingerprint(processor.ImageConfig), weights, rows, width);
@@ -164,27 +162,6 @@ internal sealed class DataFeed : IDisposable
             }
         }
         return new ImagePreparer(processor, model.ComputeDType, Cache);
-    }
-
-    /// <summary>
-    /// SHA-256 over every vision-tower and connector tensor of the checkpoint (name, dtype, shape, bytes; files and
-    /// tensors in name order) and the 4-bit settings, which change what the frozen towers compute when they are quantised.
-    /// </summary>
-    public static string WeightsFingerprint(string modelDir, Models.SmolVlm.Quantization.QuantizeSettings? q)
-    {
-        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var file in Directory.GetFiles(modelDir, "*.safetensors").Order(StringComparer.Ordinal))
-        {
-            using var f = SafeTensorsFile.Open(file);
-            foreach (var name in f.Names.Where(n => n.Contains("vision_model") || n.Contains("connector")).Order(StringComparer.Ordinal))
-            {
-                var info = f.GetInfo(name);
-                h.AppendData(System.Text.Encoding.UTF8.GetBytes($"{name}|{info.DType}|{string.Join(',', info.Shape)};"));
-                h.AppendData(f.GetBytes(name));
-            }
-        }
-        if (q != null) h.AppendData(System.Text.Encoding.UTF8.GetBytes($"q:{q.Type};{q.Blocksize};{q.DoubleQuant};{string.Join(',', q.Skip)}"));
-        return Convert.ToHexStringLower(h.GetHashAndReset());
     }
 
     /// <summary>
