@@ -47,6 +47,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         _log.Info($"batches: padding {data.PaddingFraction(order) * 100:F1}% of the tokens of an epoch" +
                   (s.GroupByLength ? " (grouped by length)" : "") + $"; {s.Workers} data worker(s), prefetch {s.Prefetch}");
         int start = RunSetup.Resume(s, adapters, optimizer, _log);
+        dropout.Step = (long)start * s.GradAccum;      // the dropout stream is a function of (seed, micro-step) too
         using var queue = data.Queue(k => data.TrainLoader.LoadPreference(order.Slice(k * s.BatchSize, s.BatchSize)),
             (long)start * s.GradAccum, (long)total * s.GradAccum);
 

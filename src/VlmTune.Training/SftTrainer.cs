@@ -43,6 +43,7 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
         _log.Info($"batches: padding {data.PaddingFraction(order) * 100:F1}% of the tokens of an epoch" +
                   (s.GroupByLength ? " (grouped by length)" : "") + $"; {s.Workers} data worker(s), prefetch {s.Prefetch}");
         int start = RunSetup.Resume(s, adapters, optimizer, _log);
+        dropout.Step = (long)start * s.GradAccum;      // the dropout stream is a function of (seed, micro-step) too
 
         // Micro-batch k of the run = samples order[k·B, (k+1)·B): a pure function of (seed, k), prepared ahead by the workers.
         using var queue = data.Queue(k => data.TrainLoader.LoadSft(order.Slice(k * s.BatchSize, s.BatchSize)),
