@@ -6,7 +6,7 @@
 #      LoRA (lora.towers=[text]) so the towers are frozen;
 #   3. padding share with and without data.group_by_length on a mixed-size dataset (from the training log).
 # Usage: bash bench/data-scale.sh [WORKDIR]   (needs `dotnet build -c Release src/VlmTune.Cli` and cjpeg)
-# Knobs (environment): MEM_LONGEST_EDGE (size.longest_edge for the memory runs; default 512: 2 tiles per image),
+# Knobs (environment): SECTIONS (default "mem cache pad"), MEM_LONGEST_EDGE (size.longest_edge for the memory runs; default 512: 2 tiles per image),
 #   CACHE_LONGEST_EDGE (default 2048), CACHE_RECORDS (default 2), MEM_BATCH (train.batch_size × grad_accum 1; default 1).
 # On a 2-core machine the recipe's batch 4 × accum 4 at 13 tiles per image takes far too long for a bench; the memory
 # runs therefore use batch MEM_BATCH and one step, and say so in their output.
@@ -78,6 +78,8 @@ run() {   # $1 name, then --set overrides; prints the log to $work/$1.log, peak 
     "$name" "$(echo "$rss / 1024" | bc -l)" "$wall" "$plan" "$step" "$(echo "$wall - $step" | bc -l)"
 }
 
+sections=${SECTIONS:-mem cache pad}
+if [[ " $sections " == *" mem "* ]]; then
 echo "== memory: 256M LoRA recipe, 1 step, batch $mem_batch × accum 1, size.longest_edge $mem_edge =="
 mem_model=$(model_at "$mem_edge")
 for n in 50 2000; do
@@ -90,7 +92,9 @@ w = sys.argv[1]
 a, b = (int(open(f"{w}/mem-{n}.time").read().split()[0]) for n in (50, 2000))
 print(f"peak RSS ratio 2000/50 records: {b / a:.3f} (limit 1.15)")
 PY
+fi
 
+if [[ " $sections " == *" cache "* ]]; then
 echo "== feature cache: $cache_records records, batch 1, 2 epochs, text-only LoRA, size.longest_edge $cache_edge =="
 cache_model=$(model_at "$cache_edge")
 jsonl "$cache_records" "$work/data/train-cache.jsonl"
@@ -105,7 +109,9 @@ e1 = [s["step_s"] for s in steps[:n]]; e2 = [s["step_s"] for s in steps[n:2 * n]
 print(f"  epoch 1 step time {sum(e1) / len(e1):.2f} s (vision tower runs), epoch 2 {sum(e2) / len(e2):.2f} s (cached features): "
       f"{(1 - sum(e2) / sum(e1)) * 100:.0f}% less")
 PY
+fi
 
+if [[ " $sections " == *" pad "* ]]; then
 echo "== padding: mixed-size records (text-only of varied length, one or two images), tiny model, batch 4 =="
 python3 - "$work/data" <<'PY'
 import json, sys
@@ -125,3 +131,4 @@ for g in false true; do
     --set "data.train=$work/data/mixed.jsonl" --set train.max_steps=1 --set train.batch_size=4 --set "data.group_by_length=$g" \
     --set "output.dir=$work/runs/pad-$g" 2>&1 | grep -o "batches: padding .*" | sed "s/^/  group_by_length=$g: /"
 done
+fi
