@@ -199,6 +199,13 @@ internal sealed class DataFeed : IDisposable
                     parts.Add(Ops.FromBytes(img.Features, shape, dt, model.Device));
                     continue;
                 }
+                // Written since the loader worker looked (it runs ahead: e.g. the same image earlier in this batch or in the previous one)?
+                if (Cache.Cache.TryGet(img.CacheKey!, img.Tiles, rows, width, dt.Size(), countMiss: false) is { } late)
+                {
+                    parts.Add(Ops.FromBytes(late, shape, dt, model.Device));
+                    continue;
+                }
+                Cache.Cache.CountMiss();
                 var f = model.ImageFeatures(Ops.FromBytes(img.Pixels!, new Shape(img.Tiles, 3, m, m), dt, model.Device), null, null);
                 Cache.Cache.Put(img.CacheKey!, img.Tiles, rows, width, dt.Size(), f.ToBytes());
                 parts.Add(f);

@@ -70,8 +70,9 @@ public class DataStreamingTests : IDisposable
     {
         // 4 records, batch 2: steps 1-2 are epoch 1, steps 3-4 epoch 2. Text-only LoRA: the towers are frozen.
         var log = new Collect();
-        // No workers: nothing is prepared ahead, so the hit counts do not depend on timing.
-        var cached = Settings(_out + "-cache", 4, workers: 0) with { FeatureCache = true };
+        // Two workers preparing 3 batches ahead look before epoch 1's features exist; the trainer looks again when the
+        // batch runs (and counts then), so epoch 2 never runs the vision tower and the counts do not depend on timing.
+        var cached = Settings(_out + "-cache", 4, workers: 2) with { FeatureCache = true };
         var withCache = new SftTrainer(cached, CpuBackend.Device, log).Run();
         int images = 4;   // wide.png, wide.png + tall.png, tall.png, one text-only record: tests/fixtures/data/sft.jsonl
         Assert.Contains(log.Messages, m => m.StartsWith("feature cache after epoch 1:", StringComparison.Ordinal) && m.Contains("2 written"));

@@ -84,8 +84,12 @@ public sealed class ImageFeatureCache
 
     string PathOf(ReadOnlySpan<byte> key) => Path.Combine(Directory, Convert.ToHexStringLower(key)[..40] + ".feat");
 
-    /// <summary>The features stored under <paramref name="key"/> with the expected shape, or null (a miss; a corrupt entry is deleted).</summary>
-    public byte[]? TryGet(ReadOnlySpan<byte> key, int tiles, int rows, int width, int elementSize)
+    /// <summary>
+    /// The features stored under <paramref name="key"/> with the expected shape, or null (a miss; a corrupt entry is
+    /// deleted). With <paramref name="countMiss"/> false a miss is not counted (a loader worker looks ahead; the
+    /// trainer looks again when the batch runs and counts that answer, see <see cref="CountMiss"/>).
+    /// </summary>
+    public byte[]? TryGet(ReadOnlySpan<byte> key, int tiles, int rows, int width, int elementSize, bool countMiss = true)
     {
         string path = PathOf(key);
         string? problem = null;
@@ -93,7 +97,11 @@ public sealed class ImageFeatureCache
         try
         {
             var info = new FileInfo(path);
-            if (!info.Exists) { Count(hit: false); return null; }
+            if (!info.Exists)
+            {
+                if (countMiss) Count(hit: false);
+                return null;
+            }
             if (info.Length < HeaderBytes) problem = $"{info.Length} bytes, shorter than the {HeaderBytes}-byte header";
             else
             {
@@ -129,7 +137,7 @@ public sealed class ImageFeatureCache
         lock (_gate)
         {
             _corrupt++;
-            _misses++;
+            if (countMiss) _misses++;
         }
         _log($"feature cache: entry {Path.GetFileName(path)} is corrupt ({problem}); recomputing it");
         Remove(path);
@@ -184,6 +192,9 @@ public sealed class ImageFeatureCache
             _log($"feature cache: could not write {Path.GetFileName(path)} ({e.Message}); continuing without it");
         }
     }
+
+    /// <summary>Counts a miss found by a lookup made with countMiss = false.</summary>
+    public void CountMiss() => Count(hit: false);
 
     void Count(bool hit)
     {

@@ -10,7 +10,8 @@ namespace VlmTune.Data.Loading;
 /// Turns a sample's images into <see cref="ImageInput"/>s on a loader worker: read the bytes; with the feature cache,
 /// a hit returns the stored features and skips decoding entirely; otherwise decode, tile and normalise (global-only
 /// when the plan shrank the sample), check the grid against the plan, and convert the pixels to the compute dtype.
-/// Thread-safe.
+/// A worker runs ahead of training, so an image whose features are written after it looked is looked up again when
+/// its batch runs (<c>DataFeed.Features</c>); misses are counted then. Thread-safe.
 /// </summary>
 public sealed class ImagePreparer
 {
@@ -42,7 +43,7 @@ public sealed class ImagePreparer
             if (_cache != null)
             {
                 key = ImageFeatureCache.KeyOf(bytes.Span, _cache.ProcessorFingerprint, _cache.WeightsFingerprint, DType.Name(), globalOnly);
-                if (_cache.Cache.TryGet(key, tiles, _cache.Rows, _cache.Width, DType.Size()) is { } features)
+                if (_cache.Cache.TryGet(key, tiles, _cache.Rows, _cache.Width, DType.Size(), countMiss: false) is { } features)
                 {
                     result[i] = new ImageInput(tiles, key, features, null);
                     continue;
