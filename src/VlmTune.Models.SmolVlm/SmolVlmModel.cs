@@ -99,6 +99,17 @@ public sealed class SmolVlmModel
         return Decode(embeds, inputs.Batch, inputs.AttentionMask, cache, lastPositionOnly);
     }
 
+    /// <summary>
+    /// Forward from precomputed image features (n, S', Dt) — e.g. from the on-disk feature cache, or computed per image
+    /// by <see cref="ImageFeatures(Tensor, Tensor?, Tensor?)"/> — skipping the vision tower; <paramref name="tilesPerSample"/>
+    /// counts each sample's tiles. Pixel fields of <paramref name="inputs"/> are ignored.
+    /// </summary>
+    public Tensor Forward(SmolVlmInputs inputs, Tensor? features, int[] tilesPerSample) =>
+        Decode(Embed(inputs, features, tilesPerSample), inputs.Batch, inputs.AttentionMask, null, lastPositionOnly: false);
+
+    /// <summary>The shape of one tile's image features: (S' = image_seq_len, Dt = text width).</summary>
+    public (int Rows, int Width) FeatureShape => (Config.ImageSeqLen, Config.Text.HiddenSize);
+
     /// <summary>Token embeddings with image features merged at `&lt;image&gt;` positions: (B, L, Dt).</summary>
     public Tensor Embed(SmolVlmInputs inputs)
     {

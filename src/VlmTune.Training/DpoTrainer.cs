@@ -3,8 +3,6 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using VlmTune.Checkpoints.SafeTensors;
 using VlmTune.Data.Collation;
-using VlmTune.Data.Datasets;
-using VlmTune.Data.Encoding;
 using VlmTune.Models.SmolVlm;
 using VlmTune.Models.SmolVlm.Adapters;
 using VlmTune.Nn.Lora;
@@ -19,7 +17,8 @@ namespace VlmTune.Training;
 /// Preference optimisation (DPO and its variants) with LoRA / QLoRA. The reference model is the same model with the
 /// adapters disabled (no second copy of the weights); with a frozen base its log-probs are computed once per pair in
 /// a pre-pass and cached on disk (keyed by the data, the model and the configuration). Each pair's images go through
-/// the vision tower once and the features are shared by the chosen and rejected sequences.
+/// the vision tower once and the features are shared by the chosen and rejected sequences; with the feature cache
+/// (frozen towers) the reference pass computes them once for the whole run. Data streams as in SFT (<see cref="DataFeed"/>).
 /// Legend: P pairs in a micro-batch, rows 0..P−1 = prompt+chosen, P..2P−1 = prompt+rejected.
 /// </summary>
 public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? observer = null)
@@ -33,18 +32,24 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
     {
         var (processor, model, adapters, dropout) = RunSetup.Prepare(s, device, _log);
         (Model, Adapters) = (model, adapters);
-        var pairs = LoadPairs(processor);
+        using var data = DataFeed.OpenPreference(s, processor, model, adapters, _log);
+        var pairs = data.Train;
+        _log.Info($"data: {pairs.Count} preference pairs");
         if (pairs.Count == 0) throw new InvalidOperationException($"{s.TrainData}: no usable preference pairs");
-        var collator = new DpoCollator(processor);
-        var reference = ReferenceLogps(model, adapters, collator, pairs);
+        var reference = ReferenceLogps(model, adapters, data);
 
         int perStep = s.BatchSize * s.GradAccum;
         int total = RunSetup.TotalSteps(s, pairs.Count);
         int warmup = LrSchedule.WarmupSteps(s.WarmupSteps, s.WarmupRatio, total);
         var parameters = adapters.TrainableParameters.Select(p => p.Tensor).ToList();
         var optimizer = new AdamW(parameters, s.Lr, s.Beta1, s.Beta2, s.Eps, s.WeightDecay);
-        var order = new EpochOrder(pairs.Count, s.Seed, s.Shuffle);
+        var order = data.Order();
+        _log.Info($"batches: padding {data.PaddingFraction(order) * 100:F1}% of the tokens of an epoch" +
+                  (s.GroupByLength ? " (grouped by length)" : "") + $"; {s.Workers} data worker(s), prefetch {s.Prefetch}");
         int start = RunSetup.Resume(s, adapters, optimizer, _log);
+        dropout.Step = (long)start * s.GradAccum;      // the dropout stream is a function of (seed, micro-step) too
+        using var queue = data.Queue(k => data.TrainLoader.LoadPreference(order.Slice(k * s.BatchSize, s.BatchSize)),
+            (long)start * s.GradAccum, (long)total * s.GradAccum);
 
         var reports = new List<(StepReport, DpoMetrics)>();
         for (int step = start; step < total; step++)
@@ -61,11 +66,11 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             long tokens = 0;
             for (int k = 0; k < s.GradAccum; k++)
             {
-                var idx = order.Slice((long)step * perStep + k * s.BatchSize, s.BatchSize);
-                var batch = collator.Collate(idx.Select(i => pairs[i]).ToList());
+                var streamed = queue.Take();
+                var (idx, batch) = (streamed.Samples, streamed.Text);
                 tokens += batch.AttentionMask.Sum();
                 dropout.Training = true;
-                var (chosen, rejected) = PolicyLogps(model, batch);
+                var (chosen, rejected) = PolicyLogps(model, batch, data.Features(model, streamed.Images), streamed.TilesPerSample);
                 var refC = Ops.FromArray(idx.Select(i => reference[i].Chosen).ToArray(), new Shape(idx.Length), device);
                 var refR = Ops.FromArray(idx.Select(i => reference[i].Rejected).ToArray(), new Shape(idx.Length), device);
                 var result = DpoLoss.Compute(chosen, rejected, refC, refR, s.Dpo);
@@ -83,6 +88,8 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
                 devicePeak, deviceReserved);
             reports.Add((report, m));
             _log.Step(report);
+            if (step + 1 == total || order.EpochOf((long)(step + 1) * perStep) != order.EpochOf((long)step * perStep))
+                data.LogCache($"after epoch {order.EpochOf((long)step * perStep) + 1}");
             _log.Dpo(step + 1, m);
             if (RunSetup.CheckpointDue(s, step + 1, total)) RunSetup.SaveCheckpoint(s, step + 1, adapters, optimizer);
         }
@@ -91,15 +98,9 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
     }
 
     /// <summary>Summed completion log-probs (P) of the chosen and rejected rows; image features computed once per pair.</summary>
-    (Tensor Chosen, Tensor Rejected) PolicyLogps(SmolVlmModel model, DpoBatch b)
+    (Tensor Chosen, Tensor Rejected) PolicyLogps(SmolVlmModel model, DpoBatch b, Tensor? features, int[] perPair)
     {
         int p = b.PairCount, t = b.SequenceLength;
-        var pairInputs = new SmolVlmInputs
-        {
-            InputIds = b.InputIds[..(p * t)], Batch = p, PixelValues = b.MaxTiles > 0 ? b.PixelValues : null,
-            TilesPerSample = b.MaxTiles, TileSize = b.TileSize,
-        };
-        var features = model.ImageFeatures(pairInputs, out var perPair);
         var rows = new SmolVlmInputs { InputIds = b.InputIds, Batch = 2 * p, AttentionMask = b.AttentionMask };
         var shared = features == null ? null : Ops.Concat([features, features], 0);
         var embeds = model.Embed(rows, shared, [.. perPair, .. perPair]);
@@ -123,8 +124,9 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
     }
 
     /// <summary>Reference log-probs per pair: adapters disabled, no grad; from the cache file when it matches.</summary>
-    List<(float Chosen, float Rejected)> ReferenceLogps(SmolVlmModel model, AdapterSet adapters, DpoCollator collator, List<EncodedPair> pairs)
+    List<(float Chosen, float Rejected)> ReferenceLogps(SmolVlmModel model, AdapterSet adapters, DataFeed data)
     {
+        var pairs = data.Train;
         string key = CacheKey(model.ComputeDType);
         string cache = Path.Combine(s.OutputDir, $"reference-logps-{key[..16]}.safetensors");
         if (s.CacheReference && File.Exists(cache))
@@ -142,10 +144,12 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         try
         {
             using var _ = GradMode.NoGrad();
-            for (int i = 0; i < pairs.Count; i += Math.Max(1, s.EvalBatchSize))
+            int bs = Math.Max(1, s.EvalBatchSize), n = pairs.Count, batches = (n + bs - 1) / bs;
+            using var queue = data.Queue(k => data.TrainLoader.LoadPreference(Enumerable.Range((int)k * bs, Math.Min(bs, n - (int)k * bs)).ToArray()), 0, batches);
+            for (int k = 0; k < batches; k++)
             {
-                var batch = collator.Collate(pairs.Skip(i).Take(Math.Max(1, s.EvalBatchSize)).ToList());
-                var (c, r) = PolicyLogps(model, batch);
+                var streamed = queue.Take();
+                var (c, r) = PolicyLogps(model, streamed.Text, data.Features(model, streamed.Images), streamed.TilesPerSample);
                 var cv = c.ToArray<float>();
                 var rv = r.ToArray<float>();
                 for (int j = 0; j < cv.Length; j++) result.Add((cv[j], rv[j]));
@@ -155,6 +159,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         {
             adapters.Enabled = true;
         }
+        data.LogCache("in the reference pass");
         if (s.CacheReference)
         {
             Directory.CreateDirectory(s.OutputDir);
@@ -181,20 +186,6 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         h.AppendData(System.Text.Encoding.UTF8.GetBytes($"{s.Quantization};{s.MaxLength};{s.Dpo.LossType};{s.AssistantOnly}"));
         if (computeDType != DType.F32) h.AppendData(System.Text.Encoding.UTF8.GetBytes($";compute {computeDType.Name()}"));
         return Convert.ToHexString(h.GetHashAndReset()).ToLowerInvariant();
-    }
-
-    List<EncodedPair> LoadPairs(Data.SmolVlmProcessor processor)
-    {
-        if (!File.Exists(s.TrainData)) throw new FileNotFoundException($"{s.TrainData}: data file not found");
-        var log = new BadRecordLog(s.OnBadRecord);
-        var encoder = new PreferenceEncoder(processor, new EncodingOptions { AssistantOnly = s.AssistantOnly, Overflow = s.Overflow });
-        using var ds = DatasetReader.OpenPreference(s.TrainData, new DatasetOptions { OnBadRecord = s.OnBadRecord, AllowOutsideRoot = s.AllowOutsideRoot });
-        var list = new List<EncodedPair>();
-        foreach (var ex in ds.Examples(log))
-            if (encoder.Encode(ex) is { } e) list.Add(e);
-        if (log.SkippedCount > 0) _log.Warn(log.Summary());
-        _log.Info($"data: {list.Count} preference pairs");
-        return list;
     }
 
     static DpoMetrics Average(List<DpoMetrics> m) => new(

@@ -1,13 +1,15 @@
 using VlmTune.Data.Datasets;
+using VlmTune.Data.Loading;
 
 namespace VlmTune.Training;
 
 /// <summary>
 /// The order samples are visited in: epoch e is the seeded permutation SeededShuffle(n, seed + e) (or 0..n−1 without
-/// shuffling), epochs laid end to end. Sample g of the run is a pure function of (seed, g), so a resumed run sees
-/// exactly the data the uninterrupted one would have.
+/// shuffling), epochs laid end to end; with length grouping each epoch's permutation is then grouped by length
+/// (<see cref="LengthGrouping"/>, batches of <c>batchSize</c>). Sample g of the run is a pure function of (seed, g),
+/// so a resumed run, and a run with any number of data workers, sees exactly the data the uninterrupted one would have.
 /// </summary>
-public sealed class EpochOrder(int count, ulong seed, bool shuffle)
+public sealed class EpochOrder(int count, ulong seed, bool shuffle, Func<int, int>? lengthOf = null, int batchSize = 1)
 {
     readonly Dictionary<int, int[]> _epochs = new();
 
@@ -19,11 +21,23 @@ public sealed class EpochOrder(int count, ulong seed, bool shuffle)
         {
             long g = from + i;
             int epoch = (int)(g / count), offset = (int)(g % count);
-            r[i] = shuffle ? Permutation(epoch)[offset] : offset;
+            r[i] = shuffle || lengthOf != null ? Permutation(epoch)[offset] : offset;
         }
         return r;
     }
 
-    int[] Permutation(int epoch) =>
-        _epochs.TryGetValue(epoch, out var p) ? p : _epochs[epoch] = SeededShuffle.Permutation(count, seed + (ulong)epoch);
+    /// <summary>The epoch a global position falls in.</summary>
+    public int EpochOf(long position) => (int)(position / count);
+
+    int[] Permutation(int epoch)
+    {
+        lock (_epochs)
+        {
+            if (_epochs.TryGetValue(epoch, out var p)) return p;
+            _epochs.Remove(epoch - 2);                // keep memory bounded over many epochs
+            p = shuffle ? SeededShuffle.Permutation(count, seed + (ulong)epoch) : Enumerable.Range(0, count).ToArray();
+            if (lengthOf != null) p = LengthGrouping.Group(p, lengthOf, batchSize);
+            return _epochs[epoch] = p;
+        }
+    }
 }

@@ -9,6 +9,8 @@ namespace VlmTune.Training;
 /// <summary>The one place a recipe's vocabulary becomes the library's (a switch per enum; no reflection).</summary>
 public static class RecipeMapping
 {
+    static readonly R.DataSection Defaults = new();
+
     public static RunSettings ToRunSettings(R.Recipe r) => new()
     {
         ModelDir = r.Model.Path,
@@ -79,6 +81,11 @@ public static class RecipeMapping
         OnBadRecord = r.Data.OnBadRecord == R.BadRecordPolicy.Skip ? Data.Datasets.BadRecordPolicy.Skip : Data.Datasets.BadRecordPolicy.Error,
         AllowOutsideRoot = r.Data.AllowOutsideRoot,
         Shuffle = r.Data.Shuffle,
+        Workers = r.Data.Workers < 0 ? R.DataSection.AutoWorkers(Environment.ProcessorCount) : r.Data.Workers,
+        Prefetch = r.Data.Prefetch,
+        GroupByLength = r.Data.GroupByLength,
+        FeatureCache = r.Data.FeatureCache,
+        FeatureCacheBytes = (long)r.Data.FeatureCacheMb << 20,
         EvalEverySteps = r.Eval.EverySteps,
         EvalBatchSize = r.Eval.BatchSize,
         CheckpointEverySteps = r.Checkpoint.EverySteps,
@@ -97,7 +104,9 @@ public static class RecipeMapping
             },
         },
         CacheReference = r.Dpo?.CacheReference ?? true,
-        // Where it runs is not what it trains: a run may resume on another device.
-        ConfigHash = (r with { Device = "auto" }).Hash(),
+        // Where it runs is not what it trains: a run may resume on another device, with other data workers, prefetch
+        // depth or cache limit (none changes a number: the plan is a function of the seed and the step, and cached
+        // features are bit-identical to computed ones).
+        ConfigHash = (r with { Device = "auto", Data = r.Data with { Workers = Defaults.Workers, Prefetch = Defaults.Prefetch, FeatureCacheMb = Defaults.FeatureCacheMb } }).Hash(),
     };
 }

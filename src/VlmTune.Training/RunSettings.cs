@@ -42,6 +42,16 @@ public sealed record RunSettings
     public BadRecordPolicy OnBadRecord { get; init; } = BadRecordPolicy.Error;
     public bool AllowOutsideRoot { get; init; }
     public bool Shuffle { get; init; } = true;
+    /// <summary>Background threads preparing batches (decode, preprocess, tokenise); 0 = on the training thread. Never changes results.</summary>
+    public int Workers { get; init; }
+    /// <summary>Micro-batches prepared ahead (at least 1).</summary>
+    public int Prefetch { get; init; } = 2;
+    /// <summary>Batch records of similar token length (HF's group_by_length), seeded per epoch.</summary>
+    public bool GroupByLength { get; init; }
+    /// <summary>Cache image features on disk in the run directory when the vision tower and connector are frozen.</summary>
+    public bool FeatureCache { get; init; }
+    /// <summary>Size limit of the feature cache in bytes.</summary>
+    public long FeatureCacheBytes { get; init; } = 16L << 30;
     public int EvalEverySteps { get; init; }
     public int EvalBatchSize { get; init; } = 1;
     public int CheckpointEverySteps { get; init; }

@@ -1,8 +1,5 @@
 using System.Diagnostics;
-using VlmTune.Data;
 using VlmTune.Data.Collation;
-using VlmTune.Data.Datasets;
-using VlmTune.Data.Encoding;
 using VlmTune.Models.SmolVlm;
 using VlmTune.Models.SmolVlm.Adapters;
 using VlmTune.Nn.Lora;
@@ -15,8 +12,9 @@ namespace VlmTune.Training;
 /// <summary>
 /// Supervised fine-tuning with LoRA / QLoRA, top to bottom: setup (processor, model, 4-bit base, adapters, data,
 /// optimiser, resume), the loop (micro-batches → token-normalised loss → backward → clip → AdamW → schedule), and
-/// saving (periodic checkpoints, final adapter). Reproducible from the seed: data order = seeded permutation per epoch,
-/// dropout masks = (seed, module, micro-step); a resumed run continues bit-identically.
+/// saving (periodic checkpoints, final adapter). Data: a planning pass (headers only), then micro-batches streamed by
+/// background workers (<see cref="DataFeed"/>). Reproducible from the seed: data order = seeded permutation per epoch,
+/// dropout masks = (seed, module, micro-step); a resumed run continues bit-identically, at any worker count.
 /// </summary>
 public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? observer = null)
 {
@@ -31,7 +29,8 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
         var (processor, model, adapters, dropout) = RunSetup.Prepare(s, device, _log);
         (Model, Adapters) = (model, adapters);
 
-        var (train, eval) = LoadData(processor);
+        using var data = DataFeed.OpenSft(s, processor, model, adapters, _log);
+        var (train, eval) = (data.Train, data.Eval);
         _log.Info($"data: {train.Count} training samples, {eval.Count} eval samples");
         if (train.Count == 0) throw new InvalidOperationException($"{s.TrainData}: no usable training samples");
         int perStep = s.BatchSize * s.GradAccum;
@@ -39,10 +38,16 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
         int warmup = LrSchedule.WarmupSteps(s.WarmupSteps, s.WarmupRatio, total);
         var parameters = adapters.TrainableParameters.Select(p => p.Tensor).ToList();
         var optimizer = new AdamW(parameters, s.Lr, s.Beta1, s.Beta2, s.Eps, s.WeightDecay);
-        var collator = new SftCollator(processor);
 
-        var order = new EpochOrder(train.Count, s.Seed, s.Shuffle);
+        var order = data.Order();
+        _log.Info($"batches: padding {data.PaddingFraction(order) * 100:F1}% of the tokens of an epoch" +
+                  (s.GroupByLength ? " (grouped by length)" : "") + $"; {s.Workers} data worker(s), prefetch {s.Prefetch}");
         int start = RunSetup.Resume(s, adapters, optimizer, _log);
+        dropout.Step = (long)start * s.GradAccum;      // the dropout stream is a function of (seed, micro-step) too
+
+        // Micro-batch k of the run = samples order[k·B, (k+1)·B): a pure function of (seed, k), prepared ahead by the workers.
+        using var queue = data.Queue(k => data.TrainLoader.LoadSft(order.Slice(k * s.BatchSize, s.BatchSize)),
+            (long)start * s.GradAccum, (long)total * s.GradAccum);
 
         // ---- loop ----
         var reports = new List<StepReport>();
@@ -54,17 +59,16 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
                 return reports;
             }
             var sw = Stopwatch.StartNew();
-            var micro = Enumerable.Range(0, s.GradAccum)
-                .Select(k => collator.Collate(order.Slice((long)step * perStep + k * s.BatchSize, s.BatchSize).Select(i => train[i]).ToList())).ToList();
-            long supervised = micro.Sum(b => TokenNormalizedLoss.CountSupervised(b.Labels, b.BatchSize));
-            long tokens = micro.Sum(b => b.AttentionMask.Sum());
+            var micro = Enumerable.Range(0, s.GradAccum).Select(_ => queue.Take()).ToList();
+            long supervised = micro.Sum(b => TokenNormalizedLoss.CountSupervised(b.Text.Labels, b.Text.BatchSize));
+            long tokens = micro.Sum(b => b.Text.AttentionMask.Sum());
             optimizer.ZeroGrad();
             double loss = 0;
             foreach (var batch in micro)
             {
                 dropout.Training = true;
-                var (inputs, labels) = ToInputs(batch);
-                var l = TokenNormalizedLoss.Compute(model.Forward(inputs), labels, supervised);
+                var (inputs, labels) = ToInputs(batch.Text);
+                var l = TokenNormalizedLoss.Compute(model.Forward(inputs, data.Features(model, batch.Images), batch.TilesPerSample), labels, supervised);
                 l.Backward();
                 loss += l.Item();
                 dropout.Advance();
@@ -78,8 +82,10 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
             reports.Add(report);
             _log.Step(report);
             bool last = step + 1 == total;
+            if (last || order.EpochOf((long)(step + 1) * perStep) != order.EpochOf((long)step * perStep))
+                data.LogCache($"after epoch {order.EpochOf((long)step * perStep) + 1}");
             if (eval.Count > 0 && (last || (s.EvalEverySteps > 0 && (step + 1) % s.EvalEverySteps == 0)))
-                _log.Eval(Evaluate(model, collator, eval, step + 1, dropout));
+                _log.Eval(Evaluate(model, data, step + 1, dropout));
             if (RunSetup.CheckpointDue(s, step + 1, total)) RunSetup.SaveCheckpoint(s, step + 1, adapters, optimizer);
         }
         _log.Info($"adapter saved to {RunSetup.SaveFinalAdapter(s, adapters)}");
@@ -87,75 +93,35 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
     }
 
     /// <summary>Eval loss (mean over supervised tokens) and next-token accuracy, adapters on, no dropout, no grad.</summary>
-    public EvalReport Evaluate(SmolVlmModel model, SftCollator collator, IReadOnlyList<EncodedSample> eval, int step, DropoutContext dropout)
+    EvalReport Evaluate(SmolVlmModel model, DataFeed data, int step, DropoutContext dropout)
     {
         bool was = dropout.Training;
         dropout.Training = false;
         using var _ = GradMode.NoGrad();
         double lossSum = 0;
         long correct = 0, counted = 0;
-        for (int i = 0; i < eval.Count; i += s.EvalBatchSize)
+        int n = data.Eval.Count, bs = Math.Max(1, s.EvalBatchSize), batches = (n + bs - 1) / bs;
+        using var queue = data.Queue(k => data.EvalLoader.LoadSft(Enumerable.Range((int)k * bs, Math.Min(bs, n - (int)k * bs)).ToArray()), 0, batches);
+        for (int k = 0; k < batches; k++)
         {
-            var batch = collator.Collate(eval.Skip(i).Take(s.EvalBatchSize).ToList());
-            var (inputs, labels) = ToInputs(batch);
-            var logits = model.Forward(inputs);
-            long n = TokenNormalizedLoss.CountSupervised(batch.Labels, batch.BatchSize);
-            lossSum += TokenNormalizedLoss.Compute(logits, labels, n).Item() * n;
-            var (c, t) = TokenNormalizedLoss.TokenAccuracy(logits.ToFloatArray(), batch.Labels, batch.BatchSize, logits.Shape[2]);
+            var batch = queue.Take();
+            var (inputs, labels) = ToInputs(batch.Text);
+            var logits = model.Forward(inputs, data.Features(model, batch.Images), batch.TilesPerSample);
+            long count = TokenNormalizedLoss.CountSupervised(batch.Text.Labels, batch.Text.BatchSize);
+            lossSum += TokenNormalizedLoss.Compute(logits, labels, count).Item() * count;
+            var (c, t) = TokenNormalizedLoss.TokenAccuracy(logits.ToFloatArray(), batch.Text.Labels, batch.Text.BatchSize, logits.Shape[2]);
             correct += c;
             counted += t;
         }
         dropout.Training = was;
+        data.LogCache($"during eval at step {step}");
         return new EvalReport(step, counted == 0 ? 0 : lossSum / counted, counted == 0 ? 0 : (double)correct / counted, counted);
     }
 
     (SmolVlmInputs Inputs, Tensor Labels) ToInputs(SftBatch b)
     {
-        var inputs = new SmolVlmInputs
-        {
-            InputIds = b.InputIds, Batch = b.BatchSize, AttentionMask = b.AttentionMask,
-            PixelValues = b.MaxTiles > 0 ? b.PixelValues : null, TilesPerSample = b.MaxTiles, TileSize = b.TileSize,
-        };
+        var inputs = new SmolVlmInputs { InputIds = b.InputIds, Batch = b.BatchSize, AttentionMask = b.AttentionMask };
         return (inputs, Ops.FromArray(b.Labels, new Shape(b.BatchSize, b.SequenceLength), device));
-    }
-
-    (List<EncodedSample> Train, List<EncodedSample> Eval) LoadData(SmolVlmProcessor processor)
-    {
-        var options = new DatasetOptions { OnBadRecord = s.OnBadRecord, AllowOutsideRoot = s.AllowOutsideRoot };
-        var encoder = new SftEncoder(processor, new EncodingOptions { AssistantOnly = s.AssistantOnly, Overflow = s.Overflow });
-        var log = new BadRecordLog(s.OnBadRecord);
-        List<EncodedSample> Encode(string path)
-        {
-            if (!File.Exists(path)) throw new FileNotFoundException($"{path}: data file not found");
-            using var ds = DatasetReader.OpenSft(path, options);
-            var list = new List<EncodedSample>();
-            foreach (var ex in ds.Examples(log))
-            {
-                try
-                {
-                    if (encoder.Encode(ex) is { } e) list.Add(e);
-                }
-                catch (DatasetRecordException e) when (s.OnBadRecord == BadRecordPolicy.Skip)
-                {
-                    log.Handle(e);
-                }
-            }
-            return list;
-        }
-        var train = Encode(s.TrainData);
-        List<EncodedSample> eval;
-        if (s.EvalData != null) eval = Encode(s.EvalData);
-        else if (s.EvalCount > 0 || s.EvalFraction > 0)
-        {
-            int want = s.EvalCount > 0 ? s.EvalCount : (int)Math.Ceiling(s.EvalFraction * train.Count - 1e-9);
-            var order = SeededShuffle.Permutation(train.Count, s.Seed ^ 0xE7A1);
-            var held = order.Take(Math.Min(want, train.Count / 2)).ToHashSet();
-            eval = held.Order().Select(i => train[i]).ToList();
-            train = train.Where((_, i) => !held.Contains(i)).ToList();
-        }
-        else eval = [];
-        if (log.SkippedCount > 0) _log.Warn(log.Summary());
-        return (train, eval);
     }
 
     sealed class NullObserver : ITrainingObserver;

@@ -95,6 +95,24 @@ public sealed class DataCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Inspect_dataset_detects_a_dpo_file_and_takes_max_length_from_a_recipe()
+    {
+        // No --kind: the preference records are recognised (they used to fail every record as SFT).
+        var (code, stdout, err) = Run("inspect", "dataset", "--model", Model, "--data", Path.Combine(Fixtures, "dpo.jsonl"));
+        Assert.True(code == 0, err);
+        Assert.Contains("(dpo, detected from the records): 2 records, 2 valid", stdout);
+
+        // --recipe: the recipe's model, data and max length (not the tokenizer's default).
+        string recipe = Path.Combine(_tmp, "r.yaml");
+        File.WriteAllText(recipe, $"kind: sft\nmodel: {{path: {Model}}}\ndata: {{train: {Path.Combine(Fixtures, "sft.jsonl")}, max_length: 60, overflow: drop}}\noutput: {{dir: {_tmp}/run}}\n");
+        (code, stdout, err) = Run("inspect", "dataset", "--recipe", recipe);
+        Assert.True(code == 0, err);
+        Assert.Contains("max length 60 (recipe", stdout);
+        Assert.Contains("(sft, the recipe's kind)", stdout);
+        Assert.DoesNotContain(" 0 dropped", stdout);
+    }
+
+    [Fact]
     public void Inspect_dataset_fails_on_bad_records_naming_file_line_and_field()
     {
         string data = Path.Combine(_tmp, "train.jsonl");

@@ -6,7 +6,7 @@ public class RecipeDocsTests
     public void Lists_every_key_with_type_default_and_meaning()
     {
         string text = RecipeDocs.Describe();
-        Assert.Equal(54, RecipeDocs.Keys.Count);
+        Assert.Equal(59, RecipeDocs.Keys.Count);
         foreach (var k in RecipeDocs.Keys)
         {
             Assert.Contains($"  {k.Path}  [{k.Type}]  default {k.Default}\n", text);
@@ -24,6 +24,10 @@ public class RecipeDocsTests
     [InlineData("lora.towers", "list of text | vision | connector, a non-empty list without repeats", "[text]")]
     [InlineData("dpo.beta", "number, > 0", "0.1")]
     [InlineData("train.compute_dtype", "auto | f32 | bf16", "auto")]
+    [InlineData("data.workers", "auto | integer, auto or >= 0", "auto")]
+    [InlineData("data.prefetch", "integer, >= 1", "2")]
+    [InlineData("data.group_by_length", "true | false", "false")]
+    [InlineData("data.feature_cache", "true | false", "true")]
     public void Key_rows_come_from_the_schema(string path, string type, string dflt)
     {
         var k = Assert.Single(RecipeDocs.Keys, k => k.Path == path);

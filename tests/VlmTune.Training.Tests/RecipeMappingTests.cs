@@ -21,4 +21,21 @@ public class RecipeMappingTests
         var r = RecipeLoader.Parse(Minimal, "r.yaml", value == null ? [] : [$"train.compute_dtype={value}"], "/");
         Assert.Equal(expected, RecipeMapping.ToRunSettings(r).ComputeDType);
     }
+
+    [Fact]
+    public void Data_workers_prefetch_and_cache_limit_are_not_part_of_the_resume_hash_but_grouping_and_the_cache_are()
+    {
+        RunSettings Map(params string[] set) => RecipeMapping.ToRunSettings(RecipeLoader.Parse(Minimal, "r.yaml", set, "/"));
+        var auto = Map();
+        Assert.Equal(Recipes.DataSection.AutoWorkers(Environment.ProcessorCount), auto.Workers);
+        Assert.Equal((2, false, true, 16L << 30), (auto.Prefetch, auto.GroupByLength, auto.FeatureCache, auto.FeatureCacheBytes));
+        var other = Map("data.workers=6", "data.prefetch=5", "data.feature_cache_mb=10", "device=cpu");
+        Assert.Equal((6, 5, 10L << 20), (other.Workers, other.Prefetch, other.FeatureCacheBytes));
+        Assert.Equal(auto.ConfigHash, other.ConfigHash);
+        Assert.Equal(0, Map("data.workers=0").Workers);
+        Assert.NotEqual(auto.ConfigHash, Map("data.group_by_length=true").ConfigHash);
+        Assert.NotEqual(auto.ConfigHash, Map("data.feature_cache=false").ConfigHash);
+        Assert.Equal(1, Recipes.DataSection.AutoWorkers(2));
+        Assert.Equal(4, Recipes.DataSection.AutoWorkers(16));
+    }
 }

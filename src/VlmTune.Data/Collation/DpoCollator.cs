@@ -20,6 +20,14 @@ public sealed class DpoCollator
 
     public DpoBatch Collate(IReadOnlyList<EncodedPair> pairs)
     {
+        var text = CollateText(pairs);
+        var (pixels, tileMask, maxTiles) = SftCollator.PadImages(pairs.Select(p => (p.Images, p.ImageRows.Length)).ToList(), TileSize);
+        return text with { MaxTiles = maxTiles, PixelValues = pixels, TileMask = tileMask };
+    }
+
+    /// <summary>The text part only (no pixel buffer, <see cref="DpoBatch.MaxTiles"/> 0), for the streamed loader.</summary>
+    public DpoBatch CollateText(IReadOnlyList<EncodedPair> pairs)
+    {
         ArgumentNullException.ThrowIfNull(pairs);
         if (pairs.Count == 0) throw new ArgumentException("a batch needs at least one pair", nameof(pairs));
         int b = pairs.Count, t = pairs.Max(p => p.Length);
@@ -34,12 +42,11 @@ public sealed class DpoCollator
             Fill(i, pairs[i].PromptIds, pairs[i].ChosenIds);
             Fill(b + i, pairs[i].PromptIds, pairs[i].RejectedIds);
         }
-        var (pixels, tileMask, maxTiles) = SftCollator.PadImages(pairs.Select(p => (p.Images, p.ImageRows.Length)).ToList(), TileSize);
         return new DpoBatch
         {
             PairCount = b, SequenceLength = t, InputIds = ids, AttentionMask = attention, Labels = labels,
             CompletionMask = completion, PromptLengths = pairs.Select(p => p.PromptIds.Length).ToArray(),
-            MaxTiles = maxTiles, TileSize = TileSize, PixelValues = pixels, TileMask = tileMask,
+            MaxTiles = 0, TileSize = TileSize, PixelValues = [], TileMask = [],
         };
 
         void Fill(int row, int[] prompt, int[] answer)

@@ -22,6 +22,17 @@ public sealed class SftCollator
 
     public SftBatch Collate(IReadOnlyList<EncodedSample> samples)
     {
+        var text = CollateText(samples);
+        var (pixels, tileMask, maxTiles) = PadImages(samples.Select(s => (s.Images, s.ImageRows.Length)).ToList(), TileSize);
+        return text with { MaxTiles = maxTiles, PixelValues = pixels, TileMask = tileMask };
+    }
+
+    /// <summary>
+    /// The text part only (ids, attention, labels; no pixel buffer, <see cref="SftBatch.MaxTiles"/> 0): the streamed
+    /// loader hands each image's pixels or cached features over separately (<see cref="Loading.ImageInput"/>).
+    /// </summary>
+    public SftBatch CollateText(IReadOnlyList<EncodedSample> samples)
+    {
         ArgumentNullException.ThrowIfNull(samples);
         if (samples.Count == 0) throw new ArgumentException("a batch needs at least one sample", nameof(samples));
         int b = samples.Count, t = samples.Max(s => s.Length);
@@ -40,11 +51,10 @@ public sealed class SftCollator
                 labels[i * t + j] = s.Labels[j];
             }
         }
-        var (pixels, tileMask, maxTiles) = PadImages(samples.Select(s => (s.Images, s.ImageRows.Length)).ToList(), TileSize);
         return new SftBatch
         {
             BatchSize = b, SequenceLength = t, InputIds = ids, AttentionMask = attention, Labels = labels,
-            MaxTiles = maxTiles, TileSize = TileSize, PixelValues = pixels, TileMask = tileMask,
+            MaxTiles = 0, TileSize = TileSize, PixelValues = [], TileMask = [],
         };
     }
 

@@ -18,8 +18,9 @@ public sealed record EncodingOptions
     public bool TruncateText { get; init; }
 
     /// <summary>
-    /// True (default): images are processed into pixel values. False: images are decoded (so corrupt files are still
-    /// found) and only their tile grids computed — enough for token counts and labels (`inspect dataset`).
+    /// True (default): images are decoded and processed into pixel values. False: only the image headers are read
+    /// (size → tile grid), no pixel is decoded — enough for exact token counts and labels (the planning pass of
+    /// training, `inspect dataset`); a file whose compressed pixel data is damaged is found when it is decoded.
     /// </summary>
     public bool LoadPixels { get; init; } = true;
 

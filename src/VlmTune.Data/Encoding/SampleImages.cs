@@ -5,16 +5,20 @@ using VlmTune.Processing;
 namespace VlmTune.Data.Encoding;
 
 /// <summary>
-/// The decoded images of one sample and their tile grids, with or without pixel values. Decoding happens once;
-/// <see cref="Regrid"/> re-processes the same pixels global-only for OverflowPolicy.ShrinkImages.
+/// The images of one sample and their tile grids, with or without pixel values. With pixels, decoding happens once
+/// and <see cref="Regrid"/> re-processes the same pixels global-only for OverflowPolicy.ShrinkImages. Without pixels
+/// only the image headers are read (<see cref="ImageSource.ReadSize"/>): the grids and token counts are exact and
+/// no pixel is decoded — the planning pass of training and `inspect dataset`.
 /// </summary>
 internal sealed class SampleImages
 {
-    private readonly RgbImage[] _decoded;
+    private readonly RgbImage[]? _decoded;
+    private readonly (int Width, int Height)[] _sizes;
 
-    private SampleImages(RgbImage[] decoded, int[] rows, int[] cols, ProcessedImages? pixels, bool globalOnly)
+    private SampleImages(RgbImage[]? decoded, (int, int)[] sizes, int[] rows, int[] cols, ProcessedImages? pixels, bool globalOnly)
     {
         _decoded = decoded;
+        _sizes = sizes;
         Rows = rows;
         Cols = cols;
         Pixels = pixels;
@@ -29,25 +33,28 @@ internal sealed class SampleImages
 
     public static SampleImages Load(IReadOnlyList<ImageSource> sources, SmolVlmProcessor processor, bool loadPixels)
     {
+        if (!loadPixels) return FromSizes(sources.Select(s => s.ReadSize()).ToArray(), processor, globalOnly: false);
         var decoded = new RgbImage[sources.Count];
         for (int i = 0; i < sources.Count; i++) decoded[i] = sources[i].Load();
-        return Build(decoded, processor, loadPixels, globalOnly: false);
+        return Build(decoded, processor, globalOnly: false);
     }
 
-    public SampleImages Regrid(SmolVlmProcessor processor) => Build(_decoded, processor, Pixels is not null, globalOnly: true);
+    public SampleImages Regrid(SmolVlmProcessor processor) =>
+        _decoded is null ? FromSizes(_sizes, processor, globalOnly: true) : Build(_decoded, processor, globalOnly: true);
 
-    private static SampleImages Build(RgbImage[] decoded, SmolVlmProcessor processor, bool loadPixels, bool globalOnly)
+    private static SampleImages Build(RgbImage[] decoded, SmolVlmProcessor processor, bool globalOnly)
     {
-        if (loadPixels)
-        {
-            var pixels = (globalOnly ? processor.GlobalOnlyImageProcessor : processor.ImageProcessor).Process(decoded);
-            return new SampleImages(decoded, pixels.ImageRows, pixels.ImageCols, pixels, globalOnly);
-        }
-        var rows = new int[decoded.Length];
-        var cols = new int[decoded.Length];
-        for (int i = 0; i < decoded.Length; i++)
-            (rows[i], cols[i]) = GridOf(processor.ImageConfig, decoded[i].Width, decoded[i].Height, split: !globalOnly);
-        return new SampleImages(decoded, rows, cols, null, globalOnly);
+        var pixels = (globalOnly ? processor.GlobalOnlyImageProcessor : processor.ImageProcessor).Process(decoded);
+        return new SampleImages(decoded, decoded.Select(d => (d.Width, d.Height)).ToArray(), pixels.ImageRows, pixels.ImageCols, pixels, globalOnly);
+    }
+
+    private static SampleImages FromSizes((int Width, int Height)[] sizes, SmolVlmProcessor processor, bool globalOnly)
+    {
+        var rows = new int[sizes.Length];
+        var cols = new int[sizes.Length];
+        for (int i = 0; i < sizes.Length; i++)
+            (rows[i], cols[i]) = GridOf(processor.ImageConfig, sizes[i].Width, sizes[i].Height, split: !globalOnly);
+        return new SampleImages(null, sizes, rows, cols, null, globalOnly);
     }
 
     /// <summary>The tile grid <see cref="SmolVlmImageProcessor.Tile"/> would produce, without resampling any pixel.</summary>

@@ -1,96 +1,76 @@
+using System.Text.Json;
 using VlmTune.Data.Datasets;
 using VlmTune.Data.Encoding;
+using VlmTune.Data.Loading;
 
 namespace VlmTune.Data.Inspection;
 
 /// <summary>
-/// Validates every record of a dataset (parse, image decode, template, token budget) and gathers the token budget
-/// and label audit. Images are decoded but not resampled (<see cref="EncodingOptions.LoadPixels"/> = false): grids,
-/// token counts and labels are exactly those of training. Under Error every bad record is still visited and
-/// counted, so one run lists them all.
+/// Validates every record of a dataset with the planning pass training runs (<see cref="DatasetPlan"/>: parse, image
+/// headers, template, token budget; no pixel decoded) and gathers the token budget and label audit, so its verdicts
+/// are exactly those of training with the same processor, max length and encoding options. Bad records never stop
+/// the pass, so one run lists them all.
 /// </summary>
 public static class DatasetInspector
 {
-    public const int MaxErrorsKept = 50;
+    public const int MaxErrorsKept = DatasetPlan.MaxErrorsKept;
 
     public static DatasetReport Inspect(string path, DatasetKind kind, SmolVlmProcessor processor,
-        DatasetOptions? datasetOptions = null, EncodingOptions? encodingOptions = null)
+        DatasetOptions? datasetOptions = null, EncodingOptions? encodingOptions = null, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(processor);
         var options = (encodingOptions ?? EncodingOptions.Default) with { LoadPixels = false };
         var dsOptions = datasetOptions ?? DatasetOptions.Default;
-        var sft = new SftEncoder(processor, options);
-        var dpo = new PreferenceEncoder(processor, options);
-        var errors = new List<DatasetRecordException>();
-        int errorCount = 0, valid = 0, dropped = 0, shrunk = 0, truncated = 0, records;
-        var text = new List<int>();
-        var image = new List<int>();
-        var total = new List<int>();
-        long supervised = 0, supervisedImage = 0;
-
-        void Add(int textTokens, int imageTokens, bool wasShrunk, bool wasTruncated)
-        {
-            valid++;
-            text.Add(textTokens);
-            image.Add(imageTokens);
-            total.Add(textTokens + imageTokens);
-            if (wasShrunk) shrunk++;
-            if (wasTruncated) truncated++;
-        }
-
+        DatasetPlan plan;
         if (kind == DatasetKind.Sft)
         {
             using var ds = DatasetReader.OpenSft(path, dsOptions);
-            records = ds.Count;
-            for (int i = 0; i < ds.Count; i++)
-            {
-                try
-                {
-                    var s = sft.Encode(ds.Read(i));
-                    if (s is null) { dropped++; continue; }
-                    Add(s.TextTokenCount, s.ImageTokenCount, s.ShrunkImages, s.Truncated);
-                    for (int t = 0; t < s.Length; t++)
-                    {
-                        if (s.Labels[t] == LabelMask.IgnoreIndex) continue;
-                        supervised++;
-                        if (processor.TokenIds.IsImageRelated(s.InputIds[t])) supervisedImage++;
-                    }
-                }
-                catch (DatasetRecordException e) { Record(e); }
-            }
+            var sft = new SftEncoder(processor, options);
+            plan = DatasetPlan.BuildAll(ds, ex => sft.Encode(ex) is { } s ? DatasetPlan.Measure(s, processor) : null, threads);
         }
         else
         {
             using var ds = DatasetReader.OpenPreference(path, dsOptions);
-            records = ds.Count;
-            for (int i = 0; i < ds.Count; i++)
-            {
-                try
-                {
-                    var p = dpo.Encode(ds.Read(i));
-                    if (p is null) { dropped++; continue; }
-                    Add(p.Length - p.PromptImageTokenCount, p.PromptImageTokenCount, p.ShrunkImages, p.Truncated);
-                    var longer = p.ChosenIds.Length >= p.RejectedIds.Length ? p.ChosenIds : p.RejectedIds;
-                    supervised += longer.Length;
-                    supervisedImage += longer.Count(processor.TokenIds.IsImageRelated);
-                }
-                catch (DatasetRecordException e) { Record(e); }
-            }
+            var dpo = new PreferenceEncoder(processor, options);
+            plan = DatasetPlan.BuildAll(ds, ex => dpo.Encode(ex) is { } p ? DatasetPlan.Measure(p, processor) : null, threads);
         }
-
+        var samples = plan.Samples;
+        var text = samples.Select(s => s.TextTokens).ToList();
+        var image = samples.Select(s => s.ImageTokens).ToList();
+        var total = samples.Select(s => s.Length).ToList();
         return new DatasetReport
         {
-            File = path, Kind = kind, MaxLength = processor.MaxLength, Records = records, Valid = valid,
-            Errors = errors, ErrorCount = errorCount, Dropped = dropped, Shrunk = shrunk, Truncated = truncated,
+            File = path, Kind = kind, MaxLength = processor.MaxLength, Records = plan.Records, Valid = plan.Count,
+            Errors = plan.Errors, ErrorCount = plan.ErrorCount, Dropped = plan.Dropped,
+            Shrunk = samples.Count(s => s.Shrunk), Truncated = samples.Count(s => s.Truncated),
             TextTokens = TokenStats.Of(text), ImageTokens = TokenStats.Of(image), TotalTokens = TokenStats.Of(total),
-            TokenSum = total.Sum(x => (long)x), SupervisedSum = supervised, ImageTokenSum = image.Sum(x => (long)x),
-            SupervisedImageTokens = supervisedImage,
+            TokenSum = total.Sum(x => (long)x), SupervisedSum = samples.Sum(s => (long)s.Supervised), ImageTokenSum = image.Sum(x => (long)x),
+            SupervisedImageTokens = samples.Sum(s => (long)s.SupervisedImage),
         };
+    }
 
-        void Record(DatasetRecordException e)
+    /// <summary>
+    /// The record format of a JSONL file from its first records that parse as JSON objects: "chosen" and "rejected"
+    /// → DPO; "messages" or "completion" → SFT. Null when neither shows in the first <paramref name="probe"/> records.
+    /// </summary>
+    public static DatasetKind? DetectKind(string path, int probe = 20)
+    {
+        using var reader = new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        int seen = 0;
+        while (seen < probe && reader.ReadLine() is { } line)
         {
-            errorCount++;
-            if (errors.Count < MaxErrorsKept) errors.Add(e);
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            seen++;
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object) continue;
+                var root = doc.RootElement;
+                if (root.TryGetProperty("chosen", out _) && root.TryGetProperty("rejected", out _)) return DatasetKind.Dpo;
+                if (root.TryGetProperty("messages", out _) || root.TryGetProperty("completion", out _)) return DatasetKind.Sft;
+            }
+            catch (JsonException) { }
         }
+        return null;
     }
 }

@@ -27,6 +27,19 @@ internal sealed partial class IntValue : ValueType<int>
     private static partial Regex IntPattern();
 }
 
+/// <summary>auto | integer: the word auto (stored as −1) or a plain YAML int.</summary>
+internal sealed class AutoIntValue : ValueType<int>
+{
+    public static AutoIntValue Instance { get; } = new();
+
+    public override string Doc => "auto | integer";
+
+    public override int Read(YamlNode node, ReadContext ctx) =>
+        node is YamlScalarNode { Value: "auto" } s && YamlText.IsPlain(s) ? -1 : IntValue.Instance.Read(node, ctx);
+
+    public override string Write(int value) => value == -1 ? "auto" : YamlText.FormatInt(value);
+}
+
 /// <summary>number: a plain YAML int or float such as 1, 0.1, 1e-4, 1.0e-8 (finite; not "1e-4").</summary>
 internal sealed partial class DoubleValue : ValueType<double>
 {
