@@ -11,7 +11,7 @@ namespace VlmTune.Cli;
 public sealed class RunObserver : ITrainingObserver, IDisposable
 {
     readonly Serilog.Core.Logger _log;
-    readonly StreamWriter _metrics;
+    StreamWriter _metrics;
     readonly int _every;
     readonly DateTime _started = DateTime.UtcNow;
     readonly string _runDir;
@@ -66,6 +66,44 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
         if (step % _every == 0)
             _log.Information("  rewards/chosen {C:F4}  rewards/rejected {R:F4}  rewards/accuracies {A:F3}  rewards/margins {M:F4}  logps/chosen {LC:F3}  logps/rejected {LR:F3}",
                 m.RewardsChosen, m.RewardsRejected, m.RewardsAccuracies, m.RewardsMargins, m.LogpsChosen, m.LogpsRejected);
+    }
+
+    /// <summary>
+    /// A run (re)starting at <paramref name="step"/>: metrics.jsonl keeps only the lines of steps up to it, so a step is
+    /// never listed twice after a restart, and the curves continue from the kept values.
+    /// </summary>
+    public void Resumed(int step)
+    {
+        string path = Path.Combine(_runDir, "metrics.jsonl");
+        _metrics.Dispose();
+        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToList();
+        var kept = new List<string>();
+        foreach (var line in lines)
+        {
+            JsonDocument doc;
+            try { doc = JsonDocument.Parse(line); }
+            catch (JsonException) { continue; }   // a line cut short by a kill
+            using (doc)
+            {
+                var o = doc.RootElement;
+                if (!o.TryGetProperty("step", out var st) || st.GetDouble() > step) continue;
+                kept.Add(line);
+                double x = st.GetDouble();
+                if (o.TryGetProperty("loss", out var l)) _loss.Add((x, l.GetDouble()));
+                if (o.TryGetProperty("eval_loss", out var e)) _evalLoss.Add((x, e.GetDouble()));
+                if (o.TryGetProperty("rewards/chosen", out var c)) _chosen.Add((x, c.GetDouble()));
+                if (o.TryGetProperty("rewards/rejected", out var r)) _rejected.Add((x, r.GetDouble()));
+            }
+        }
+        if (kept.Count != lines.Count)
+        {
+            string tmp = path + $".tmp-{Environment.ProcessId}";
+            File.WriteAllLines(tmp, kept);
+            File.Move(tmp, path, overwrite: true);
+            if (step == 0) Warn($"metrics.jsonl started afresh: the {lines.Count} lines of the earlier attempt are dropped");
+            else Info($"metrics.jsonl: {lines.Count - kept.Count} lines after step {step} dropped (those steps run again)");
+        }
+        _metrics = new StreamWriter(path, append: true) { AutoFlush = true };
     }
 
     public void Eval(EvalReport r)

@@ -44,6 +44,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         var parameters = adapters.TrainableParameters.Select(p => p.Tensor).ToList();
         var optimizer = new AdamW(parameters, s.Lr, s.Beta1, s.Beta2, s.Eps, s.WeightDecay);
         var order = new EpochOrder(pairs.Count, s.Seed, s.Shuffle);
+        RunSetup.CheckSchedule(s, warmup, total, _log);
         int start = RunSetup.Resume(s, adapters, optimizer, _log);
 
         var reports = new List<(StepReport, DpoMetrics)>();
@@ -51,7 +52,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         {
             if (cancel.IsCancellationRequested)
             {
-                _log.Info($"interrupted: checkpoint {RunSetup.SaveCheckpoint(s, step, adapters, optimizer)}");
+                if (RunSetup.SaveCheckpoint(s, step, total, adapters, optimizer, _log) is { } saved) _log.Info($"interrupted: checkpoint {saved}");
                 return reports;
             }
             var sw = Stopwatch.StartNew();
@@ -84,7 +85,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             reports.Add((report, m));
             _log.Step(report);
             _log.Dpo(step + 1, m);
-            if (RunSetup.CheckpointDue(s, step + 1, total)) RunSetup.SaveCheckpoint(s, step + 1, adapters, optimizer);
+            if (RunSetup.CheckpointDue(s, step + 1, total)) RunSetup.SaveCheckpoint(s, step + 1, total, adapters, optimizer, _log);
         }
         _log.Info($"adapter saved to {RunSetup.SaveFinalAdapter(s, adapters)}");
         return reports;
@@ -129,12 +130,20 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         string cache = Path.Combine(s.OutputDir, $"reference-logps-{key[..16]}.safetensors");
         if (s.CacheReference && File.Exists(cache))
         {
-            using var f = SafeTensorsFile.Open(cache);
-            var values = MemoryMarshal.Cast<byte, float>(f.GetBytes("reference_logps")).ToArray();
-            if (values.Length == 2 * pairs.Count && f.Metadata.GetValueOrDefault("key") == key)
+            try
             {
-                _log.Info($"reference log-probs: {pairs.Count} pairs from the cache {cache}");
-                return Enumerable.Range(0, pairs.Count).Select(i => (values[2 * i], values[2 * i + 1])).ToList();
+                using var f = SafeTensorsFile.Open(cache);
+                var values = MemoryMarshal.Cast<byte, float>(f.GetBytes("reference_logps")).ToArray();
+                if (values.Length == 2 * pairs.Count && f.Metadata.GetValueOrDefault("key") == key && values.All(float.IsFinite))
+                {
+                    _log.Info($"reference log-probs: {pairs.Count} pairs from the cache {cache}");
+                    return Enumerable.Range(0, pairs.Count).Select(i => (values[2 * i], values[2 * i + 1])).ToList();
+                }
+                _log.Warn($"{cache}: does not match this run's {pairs.Count} pairs; recomputing the reference log-probs");
+            }
+            catch (Exception e) when (e is SafeTensorsFormatException or KeyNotFoundException or IOException)
+            {
+                _log.Warn($"{cache}: damaged ({e.Message.Split('\n')[0]}); recomputing the reference log-probs");
             }
         }
         var result = new List<(float, float)>(pairs.Count);
@@ -161,7 +170,9 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             var w = new SafeTensorsWriter { Metadata = new() { ["key"] = key, ["format"] = "vlmtune-reference-logps" } };
             var flat = result.SelectMany(x => new[] { x.Item1, x.Item2 }).ToArray();
             w.Add("reference_logps", DType.F32, [pairs.Count, 2], MemoryMarshal.AsBytes(flat.AsSpan()).ToArray());
-            w.WriteFile(cache);
+            string tmp = cache + $".tmp-{Environment.ProcessId}";
+            w.WriteFile(tmp);
+            File.Move(tmp, cache, overwrite: true);   // never a half-written cache under the real name
         }
         _log.Info($"reference log-probs: computed for {pairs.Count} pairs (adapters disabled)");
         return result;
@@ -190,8 +201,13 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         var encoder = new PreferenceEncoder(processor, new EncodingOptions { AssistantOnly = s.AssistantOnly, Overflow = s.Overflow });
         using var ds = DatasetReader.OpenPreference(s.TrainData, new DatasetOptions { OnBadRecord = s.OnBadRecord, AllowOutsideRoot = s.AllowOutsideRoot });
         var list = new List<EncodedPair>();
+        var pairWarnings = new List<string>();
         foreach (var ex in ds.Examples(log))
+        {
+            pairWarnings.AddRange(PairChecks.Warnings(ex));
             if (encoder.Encode(ex) is { } e) list.Add(e);
+        }
+        foreach (var w in PairChecks.Summarise(pairWarnings)) _log.Warn(w);
         if (log.SkippedCount > 0) _log.Warn(log.Summary());
         _log.Info($"data: {list.Count} preference pairs");
         return list;

@@ -99,5 +99,6 @@ public static class RecipeMapping
         CacheReference = r.Dpo?.CacheReference ?? true,
         // Where it runs is not what it trains: a run may resume on another device.
         ConfigHash = (r with { Device = "auto" }).Hash(),
+        RunHash = (r with { Device = "auto", Train = r.Train with { MaxSteps = 0, Epochs = 1 } }).Hash(),
     };
 }

@@ -42,6 +42,7 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
         var collator = new SftCollator(processor);
 
         var order = new EpochOrder(train.Count, s.Seed, s.Shuffle);
+        RunSetup.CheckSchedule(s, warmup, total, _log);
         int start = RunSetup.Resume(s, adapters, optimizer, _log);
 
         // ---- loop ----
@@ -50,7 +51,7 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
         {
             if (cancel.IsCancellationRequested)
             {
-                _log.Info($"interrupted: checkpoint {RunSetup.SaveCheckpoint(s, step, adapters, optimizer)}");
+                if (RunSetup.SaveCheckpoint(s, step, total, adapters, optimizer, _log) is { } saved) _log.Info($"interrupted: checkpoint {saved}");
                 return reports;
             }
             var sw = Stopwatch.StartNew();
@@ -80,7 +81,7 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
             bool last = step + 1 == total;
             if (eval.Count > 0 && (last || (s.EvalEverySteps > 0 && (step + 1) % s.EvalEverySteps == 0)))
                 _log.Eval(Evaluate(model, collator, eval, step + 1, dropout));
-            if (RunSetup.CheckpointDue(s, step + 1, total)) RunSetup.SaveCheckpoint(s, step + 1, adapters, optimizer);
+            if (RunSetup.CheckpointDue(s, step + 1, total)) RunSetup.SaveCheckpoint(s, step + 1, total, adapters, optimizer, _log);
         }
         _log.Info($"adapter saved to {RunSetup.SaveFinalAdapter(s, adapters)}");
         return reports;
