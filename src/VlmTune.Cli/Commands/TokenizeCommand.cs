@@ -12,7 +12,7 @@ public static class TokenizeCommand
 {
     public static Command Create()
     {
-        var tokenizer = new Option<string>("--tokenizer") { Description = "tokenizer.json, or a model directory holding one.", Required = true };
+        var tokenizer = new Option<string>("--model", "--tokenizer") { Description = "A model directory holding tokenizer.json, or the tokenizer.json itself (--tokenizer is the same option).", Required = true };
         var text = new Option<string?>("--text") { Description = "The text (or, with --decode, the ids)." };
         var file = new Option<string?>("--file") { Description = "Read the text (or ids) from this file instead." };
         var json = new Option<bool>("--json") { Description = "Print the ids as a JSON array." };
