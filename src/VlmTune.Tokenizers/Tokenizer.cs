@@ -51,7 +51,22 @@ public sealed class Tokenizer
         VocabSize = maxId + 1;
         _modelTokens = new string?[VocabSize];
         foreach (var (token, id) in _model.Vocab) _modelTokens[id] = token;
+        int longest = 1;
+        foreach (var token in _model.Vocab.Keys) longest = Math.Max(longest, token.Length);
+        foreach (AddedToken t in AddedTokens) longest = Math.Max(longest, t.Content.Length);
+        _maxTokenChars = longest;
     }
+
+    private readonly int _maxTokenChars;
+
+    /// <summary>
+    /// A lower bound on the number of tokens <paramref name="text"/> encodes to, computed without encoding it: no
+    /// token stands for more input characters than the longest vocabulary entry or added token (a byte-level entry
+    /// has one character per byte, and every UTF-16 unit is at least one byte); a normalizer that may shorten text
+    /// (composition folds at most 3 characters into 1) divides that by 4. Lets callers refuse an over-long record
+    /// before spending time and memory on it.
+    /// </summary>
+    public long MinTokenCount(int textLength) => textLength / ((long)_maxTokenChars * (_normalizer.IsIdentity ? 1 : 4));
 
     /// <summary>Number of token ids: highest id (model vocab or added token) + 1.</summary>
     public int VocabSize { get; }
