@@ -126,18 +126,22 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
         _metrics.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
     }
 
-    /// <summary>loss.png (training loss blue, eval loss red) and, for DPO, rewards.png (chosen green, rejected red).</summary>
+    /// <summary>loss.png (training loss blue, eval loss red) and, for DPO, rewards.png (chosen green, rejected red), with legends.</summary>
     void SaveCurves()
     {
         try
         {
             if (_loss.Count > 1)
             {
-                CurvePlot.Save(Path.Combine(_runDir, "loss.png"), [(_loss, ((byte)31, (byte)119, (byte)180)), (_evalLoss, ((byte)214, (byte)39, (byte)40))]);
+                CurvePlot.Save(Path.Combine(_runDir, "loss.png"),
+                    [new("training loss", _loss, (31, 119, 180)), new("eval loss", _evalLoss, (214, 39, 40))],
+                    "loss", "optimiser step", "loss (mean per supervised token)");
                 _log.Information("loss curve: {Path} (training loss {A:F4} → {B:F4})", Path.Combine(_runDir, "loss.png"), _loss[0].Item2, _loss[^1].Item2);
             }
             if (_chosen.Count > 1)
-                CurvePlot.Save(Path.Combine(_runDir, "rewards.png"), [(_chosen, ((byte)44, (byte)160, (byte)44)), (_rejected, ((byte)214, (byte)39, (byte)40))]);
+                CurvePlot.Save(Path.Combine(_runDir, "rewards.png"),
+                    [new("rewards/chosen", _chosen, (44, 160, 44)), new("rewards/rejected", _rejected, (214, 39, 40))],
+                    "DPO implicit rewards", "optimiser step", "reward (beta * log-ratio)");
         }
         catch (IOException e)
         {
