@@ -50,14 +50,8 @@ public sealed class RunDirectory : IDisposable
     /// </summary>
     public static void CreateOutput(string dir, string key)
     {
+        CheckOutputPath(dir, key, folder: true);
         string full = System.IO.Path.GetFullPath(dir);
-        if (File.Exists(full)) throw new RunDirectoryException($"{key} {dir} is a file, not a folder; choose a folder path");
-        foreach (var virt in new[] { "/proc", "/sys", "/dev" })
-            if (full == virt || full.StartsWith(virt + "/", StringComparison.Ordinal))
-                throw new RunDirectoryException($"{key} {dir} is inside {virt}, a virtual file system that cannot hold files; choose a folder on a disk");
-        for (var parent = System.IO.Path.GetDirectoryName(full); parent != null; parent = System.IO.Path.GetDirectoryName(parent))
-            if (File.Exists(parent))
-                throw new RunDirectoryException($"{key} {dir} cannot be created: {parent} is a file, not a folder");
         try
         {
             Directory.CreateDirectory(full);
@@ -70,6 +64,24 @@ public sealed class RunDirectory : IDisposable
         {
             throw new RunDirectoryException($"{key} {dir} cannot be created: {FirstSentence(e.Message)}");
         }
+    }
+
+    /// <summary>
+    /// Refuses, in one sentence naming <paramref name="key"/>, an output path that cannot be written: inside a virtual
+    /// file system (/proc, /sys, /dev), below a file, or (for a <paramref name="folder"/>) a file itself / (for a
+    /// file) an existing folder. Nothing is created.
+    /// </summary>
+    public static void CheckOutputPath(string path, string key, bool folder)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        foreach (var virt in new[] { "/proc", "/sys", "/dev" })
+            if (full == virt || full.StartsWith(virt + "/", StringComparison.Ordinal))
+                throw new RunDirectoryException($"{key} {path} is inside {virt}, a virtual file system that cannot hold files; choose a path on a disk");
+        if (folder && File.Exists(full)) throw new RunDirectoryException($"{key} {path} is a file, not a folder; choose a folder path");
+        if (!folder && Directory.Exists(full)) throw new RunDirectoryException($"{key} {path} is a folder; give a file path");
+        for (var parent = System.IO.Path.GetDirectoryName(full); parent != null; parent = System.IO.Path.GetDirectoryName(parent))
+            if (File.Exists(parent))
+                throw new RunDirectoryException($"{key} {path} cannot be created: {parent} is a file, not a folder");
     }
 
     /// <summary>

@@ -178,6 +178,30 @@ public class RunLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void Other_verbs_outputs_fail_in_one_sentence_too()
+    {
+        Directory.CreateDirectory(_tmp);
+        string file = Path.Combine(_tmp, "a-file");
+        File.WriteAllText(file, "x");
+        string tiny = Path.Combine(Root, "tests/fixtures/model/tiny");
+        foreach (var (args, expect) in new (string[], string)[]
+                 {
+                     (["quantize", "--model", tiny, "--out", "/proc/vlmtune-q"], "virtual file system"),
+                     (["quantize", "--model", tiny, "--out", file], "is a file, not a folder"),
+                     (["init", "--like", "tiny", "--out", "/sys/vlmtune-i"], "virtual file system"),
+                     (["init", "--like", "tiny", "--out", Path.Combine(file, "sub")], "is a file, not a folder"),
+                     (["preprocess", "--model", tiny, "--image", file, "--out", _tmp], "is a folder"),
+                 })
+        {
+            var (code, _, err) = CliHarness.Run(args);
+            Assert.Equal(1, code);
+            Assert.Contains("--out", err);
+            Assert.Contains(expect, err);
+            Assert.Single(err.Trim().Split('\n'));
+        }
+    }
+
+    [Fact]
     public void Sigterm_writes_a_checkpoint_and_exits_like_ctrl_c()
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "vlmtune.dll");

@@ -36,6 +36,7 @@ public static class QuantizeCommand
             var skipped = r.GetValue(skip) is { Length: > 0 } s ? s : ["lm_head"];
             var settings = new QuantizeSettings { Type = t, Blocksize = r.GetValue(blocksize), DoubleQuant = !r.GetValue(noDoubleQuant), Skip = skipped };
             string src = r.GetValue(model)!, dst = r.GetValue(output)!;
+            Training.RunDirectory.CheckOutputPath(dst, "--out", folder: true);
             if (!File.Exists(Path.Combine(src, "config.json"))) throw new UserErrorException($"{src}: no config.json (not a checkpoint directory)");
             var sw = Stopwatch.StartNew();
             var (count, before, after) = ModelQuantizer.WriteCheckpoint(src, dst, settings, r.GetValue(force), m => Console.Error.WriteLine(m));
