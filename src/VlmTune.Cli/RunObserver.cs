@@ -11,7 +11,7 @@ namespace VlmTune.Cli;
 public sealed class RunObserver : ITrainingObserver, IDisposable
 {
     readonly Serilog.Core.Logger _log;
-    readonly StreamWriter _metrics;
+    StreamWriter _metrics;
     readonly int _every;
     readonly DateTime _started = DateTime.UtcNow;
     readonly string _runDir;
@@ -68,6 +68,44 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
                 m.RewardsChosen, m.RewardsRejected, m.RewardsAccuracies, m.RewardsMargins, m.LogpsChosen, m.LogpsRejected);
     }
 
+    /// <summary>
+    /// A run (re)starting at <paramref name="step"/>: metrics.jsonl keeps only the lines of steps up to it, so a step is
+    /// never listed twice after a restart, and the curves continue from the kept values.
+    /// </summary>
+    public void Resumed(int step)
+    {
+        string path = Path.Combine(_runDir, "metrics.jsonl");
+        _metrics.Dispose();
+        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToList();
+        var kept = new List<string>();
+        foreach (var line in lines)
+        {
+            JsonDocument doc;
+            try { doc = JsonDocument.Parse(line); }
+            catch (JsonException) { continue; }   // a line cut short by a kill
+            using (doc)
+            {
+                var o = doc.RootElement;
+                if (!o.TryGetProperty("step", out var st) || st.GetDouble() > step) continue;
+                kept.Add(line);
+                double x = st.GetDouble();
+                if (o.TryGetProperty("loss", out var l)) _loss.Add((x, l.GetDouble()));
+                if (o.TryGetProperty("eval_loss", out var e)) _evalLoss.Add((x, e.GetDouble()));
+                if (o.TryGetProperty("rewards/chosen", out var c)) _chosen.Add((x, c.GetDouble()));
+                if (o.TryGetProperty("rewards/rejected", out var r)) _rejected.Add((x, r.GetDouble()));
+            }
+        }
+        if (kept.Count != lines.Count)
+        {
+            string tmp = path + $".tmp-{Environment.ProcessId}";
+            File.WriteAllLines(tmp, kept);
+            File.Move(tmp, path, overwrite: true);
+            if (step == 0) Warn($"metrics.jsonl started afresh: the {lines.Count} lines of the earlier attempt are dropped");
+            else Info($"metrics.jsonl: {lines.Count - kept.Count} lines after step {step} dropped (those steps run again)");
+        }
+        _metrics = new StreamWriter(path, append: true) { AutoFlush = true };
+    }
+
     public void Eval(EvalReport r)
     {
         _evalLoss.Add((r.Step, r.Loss));
@@ -88,18 +126,22 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
         _metrics.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
     }
 
-    /// <summary>loss.png (training loss blue, eval loss red) and, for DPO, rewards.png (chosen green, rejected red).</summary>
+    /// <summary>loss.png (training loss blue, eval loss red) and, for DPO, rewards.png (chosen green, rejected red), with legends.</summary>
     void SaveCurves()
     {
         try
         {
             if (_loss.Count > 1)
             {
-                CurvePlot.Save(Path.Combine(_runDir, "loss.png"), [(_loss, ((byte)31, (byte)119, (byte)180)), (_evalLoss, ((byte)214, (byte)39, (byte)40))]);
+                CurvePlot.Save(Path.Combine(_runDir, "loss.png"),
+                    [new("training loss", _loss, (31, 119, 180)), new("eval loss", _evalLoss, (214, 39, 40))],
+                    "loss", "optimiser step", "loss (mean per supervised token)");
                 _log.Information("loss curve: {Path} (training loss {A:F4} → {B:F4})", Path.Combine(_runDir, "loss.png"), _loss[0].Item2, _loss[^1].Item2);
             }
             if (_chosen.Count > 1)
-                CurvePlot.Save(Path.Combine(_runDir, "rewards.png"), [(_chosen, ((byte)44, (byte)160, (byte)44)), (_rejected, ((byte)214, (byte)39, (byte)40))]);
+                CurvePlot.Save(Path.Combine(_runDir, "rewards.png"),
+                    [new("rewards/chosen", _chosen, (44, 160, 44)), new("rewards/rejected", _rejected, (214, 39, 40))],
+                    "DPO implicit rewards", "optimiser step", "reward (beta * log-ratio)");
         }
         catch (IOException e)
         {

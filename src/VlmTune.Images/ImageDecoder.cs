@@ -28,7 +28,7 @@ public static class ImageDecoder
                 return codec.Decode(data, sourceName, options);
         }
         throw new ImageFormatException(sourceName,
-            $"unsupported image format (first bytes {DescribeFirstBytes(data)}); only PNG and JPEG are supported");
+            $"unsupported image format ({DescribeFormat(data)}); only PNG and JPEG are supported");
     }
 
     public static RgbImage Load(string path, DecodeOptions? options = null)
@@ -53,15 +53,25 @@ public static class ImageDecoder
         if (pixels > options.MaxPixels)
             throw new ImageFormatException(sourceName,
                 $"image is {width}x{height} = {pixels} pixels, more than the limit of {options.MaxPixels} " +
-                "(DecodeOptions.MaxPixels; Pillow's decompression-bomb default)");
+                "(Pillow's decompression-bomb default)");
         if (pixels * 3 > Array.MaxLength)
             throw new ImageFormatException(sourceName, $"image is {width}x{height}, too large for one RGB buffer");
     }
 
-    private static string DescribeFirstBytes(ReadOnlySpan<byte> data)
+    /// <summary>
+    /// Names a recognised non-PNG/JPEG format by its signature. The bytes themselves are never shown: the "image"
+    /// may be any file (a link to a password file, say), and an error message must not leak its content.
+    /// </summary>
+    private static string DescribeFormat(ReadOnlySpan<byte> data)
     {
-        if (data.IsEmpty) return "none: the data is empty";
-        var head = data[..Math.Min(8, data.Length)];
-        return string.Join(' ', head.ToArray().Select(b => b.ToString("X2")));
+        if (data.IsEmpty) return "the data is empty";
+        if (data.StartsWith("BM"u8)) return "BMP";
+        if (data.StartsWith("GIF8"u8)) return "GIF";
+        if (data.Length >= 12 && data.StartsWith("RIFF"u8) && data[8..12].SequenceEqual("WEBP"u8)) return "WebP";
+        if (data.StartsWith("II*\0"u8) || data.StartsWith("MM\0*"u8)) return "TIFF";
+        if (data.Length >= 12 && data[4..8].SequenceEqual("ftyp"u8)) return "HEIF/AVIF or another ISO media file";
+        if (data.StartsWith("\0\0\u0001\0"u8)) return "ICO";
+        if (data.StartsWith("%PDF"u8)) return "PDF";
+        return "not a recognised image signature; the content is not shown";
     }
 }

@@ -7,6 +7,6 @@ public enum OverflowPolicy
     Error,
     /// <summary><c>drop</c>: leave the record out and count it in the data report.</summary>
     Drop,
-    /// <summary><c>shrink_images</c>: lower the image resolution until the record fits, else error.</summary>
+    /// <summary><c>shrink-images</c> (the same spelling in recipes and on the command line): lower the image resolution until the record fits, else error.</summary>
     ShrinkImages,
 }

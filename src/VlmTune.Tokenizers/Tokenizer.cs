@@ -51,7 +51,22 @@ public sealed class Tokenizer
         VocabSize = maxId + 1;
         _modelTokens = new string?[VocabSize];
         foreach (var (token, id) in _model.Vocab) _modelTokens[id] = token;
+        int longest = 1;
+        foreach (var token in _model.Vocab.Keys) longest = Math.Max(longest, token.Length);
+        foreach (AddedToken t in AddedTokens) longest = Math.Max(longest, t.Content.Length);
+        _maxTokenChars = longest;
     }
+
+    private readonly int _maxTokenChars;
+
+    /// <summary>
+    /// A lower bound on the number of tokens <paramref name="text"/> encodes to, computed without encoding it: no
+    /// token stands for more input characters than the longest vocabulary entry or added token (a byte-level entry
+    /// has one character per byte, and every UTF-16 unit is at least one byte); a normalizer that may shorten text
+    /// (composition folds at most 3 characters into 1) divides that by 4. Lets callers refuse an over-long record
+    /// before spending time and memory on it.
+    /// </summary>
+    public long MinTokenCount(int textLength) => textLength / ((long)_maxTokenChars * (_normalizer.IsIdentity ? 1 : 4));
 
     /// <summary>Number of token ids: highest id (model vocab or added token) + 1.</summary>
     public int VocabSize { get; }
@@ -81,8 +96,44 @@ public sealed class Tokenizer
         string path = Path.Combine(directory, "tokenizer.json");
         if (!File.Exists(path))
             throw new FileNotFoundException($"no tokenizer.json in {directory} (VlmTune reads only the fast-tokenizer file)", path);
-        return FromFile(path);
+        var tokenizer = FromFile(path);
+        tokenizer.CleanUpTokenizationSpaces = ReadCleanUpFlag(Path.Combine(directory, "tokenizer_config.json"));
+        return tokenizer;
     }
+
+    /// <summary>
+    /// tokenizer_config.json's <c>clean_up_tokenization_spaces</c>, which transformers applies after decoding
+    /// (<see cref="CleanUpTokenization"/>); false when the key or the file is absent (transformers' current default).
+    /// </summary>
+    public bool CleanUpTokenizationSpaces { get; private set; }
+
+    static bool ReadCleanUpFlag(string configPath)
+    {
+        if (!File.Exists(configPath)) return false;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(configPath));
+            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                   && doc.RootElement.TryGetProperty("clean_up_tokenization_spaces", out var v)
+                   && v.ValueKind == System.Text.Json.JsonValueKind.True;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new TokenizerFormatException(configPath, "$", $"malformed JSON ({e.Message.Split('\n')[0]})", e);
+        }
+    }
+
+    /// <summary>
+    /// transformers' <c>clean_up_tokenization</c> (tokenization_utils_base.py), applied by its decode when
+    /// clean_up_tokenization_spaces is set: removes the space before . ? ! , and before the English contractions
+    /// n't 'm 's 've 're, and turns " ' " into "'" — plain substring replacements, in this order.
+    /// </summary>
+    public static string CleanUpTokenization(string text) => text
+        .Replace(" .", ".", StringComparison.Ordinal).Replace(" ?", "?", StringComparison.Ordinal)
+        .Replace(" !", "!", StringComparison.Ordinal).Replace(" ,", ",", StringComparison.Ordinal)
+        .Replace(" ' ", "'", StringComparison.Ordinal).Replace(" n't", "n't", StringComparison.Ordinal)
+        .Replace(" 'm", "'m", StringComparison.Ordinal).Replace(" 's", "'s", StringComparison.Ordinal)
+        .Replace(" 've", "'ve", StringComparison.Ordinal).Replace(" 're", "'re", StringComparison.Ordinal);
 
     /// <summary>Token ids of <paramref name="text"/>, with the post-processor's special tokens when asked.</summary>
     public int[] Encode(string text, bool addSpecialTokens = true)
@@ -128,7 +179,17 @@ public sealed class Tokenizer
     /// dropped. Invalid UTF-8 (e.g. a multi-byte character cut in half) becomes U+FFFD.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">An id is not in the vocabulary.</exception>
-    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false)
+    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false) =>
+        Decode(ids, skipSpecialTokens, CleanUpTokenizationSpaces);
+
+    /// <summary>As <see cref="Decode(ReadOnlySpan{int}, bool)"/>, with transformers' clean-up chosen explicitly.</summary>
+    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens, bool cleanUpTokenizationSpaces)
+    {
+        string text = DecodeRaw(ids, skipSpecialTokens);
+        return cleanUpTokenizationSpaces ? CleanUpTokenization(text) : text;
+    }
+
+    private string DecodeRaw(ReadOnlySpan<int> ids, bool skipSpecialTokens)
     {
         var tokens = new List<string>(ids.Length);
         for (int i = 0; i < ids.Length; i++)

@@ -82,7 +82,10 @@ internal sealed class DataFeed : IDisposable
             var images = feed.OpenImages(processor, model, adapters);
             var badRecords = new BadRecordLog(s.OnBadRecord);
             var train = feed.Open(DatasetReader.OpenPreference, s.TrainData);
-            feed.Train = feed.Plan(train, src => DatasetPlan.Preference(src, processor, feed.Encoding, badRecords, PlanThreads(s)));
+            var pairWarnings = new System.Collections.Concurrent.ConcurrentBag<(int Line, string Text)>();
+            feed.Train = feed.Plan(train, src => DatasetPlan.Preference(src, processor, feed.Encoding, badRecords, PlanThreads(s),
+                pair => { foreach (var w in Dpo.PairChecks.Warnings(pair)) pairWarnings.Add((pair.Source.Line, w)); }));
+            foreach (var w in Dpo.PairChecks.Summarise(pairWarnings.OrderBy(x => x.Line).ThenBy(x => x.Text, StringComparer.Ordinal).Select(x => x.Text))) log.Warn(w);
             feed.TrainLoader = StreamedLoader.Preference(train, feed.Train, processor, feed.Encoding, images);
             feed.Eval = feed.Train.Subset([]);
             feed.EvalLoader = feed.TrainLoader;

@@ -46,6 +46,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         var order = data.Order();
         _log.Info($"batches: padding {data.PaddingFraction(order) * 100:F1}% of the tokens of an epoch" +
                   (s.GroupByLength ? " (grouped by length)" : "") + $"; {s.Workers} data worker(s), prefetch {s.Prefetch}");
+        RunSetup.CheckSchedule(s, warmup, total, _log);
         int start = RunSetup.Resume(s, adapters, optimizer, _log);
         dropout.Step = (long)start * s.GradAccum;      // the dropout stream is a function of (seed, micro-step) too
         using var queue = data.Queue(k => data.TrainLoader.LoadPreference(order.Slice(k * s.BatchSize, s.BatchSize)),
@@ -56,7 +57,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         {
             if (cancel.IsCancellationRequested)
             {
-                _log.Info($"interrupted: checkpoint {RunSetup.SaveCheckpoint(s, step, adapters, optimizer)}");
+                if (RunSetup.SaveCheckpoint(s, step, total, adapters, optimizer, _log) is { } saved) _log.Info($"interrupted: checkpoint {saved}");
                 return reports;
             }
             var sw = Stopwatch.StartNew();
@@ -91,7 +92,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             if (step + 1 == total || order.EpochOf((long)(step + 1) * perStep) != order.EpochOf((long)step * perStep))
                 data.LogCache($"after epoch {order.EpochOf((long)step * perStep) + 1}");
             _log.Dpo(step + 1, m);
-            if (RunSetup.CheckpointDue(s, step + 1, total)) RunSetup.SaveCheckpoint(s, step + 1, adapters, optimizer);
+            if (RunSetup.CheckpointDue(s, step + 1, total)) RunSetup.SaveCheckpoint(s, step + 1, total, adapters, optimizer, _log);
         }
         _log.Info($"adapter saved to {RunSetup.SaveFinalAdapter(s, adapters)}");
         return reports;
@@ -131,12 +132,20 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         string cache = Path.Combine(s.OutputDir, $"reference-logps-{key[..16]}.safetensors");
         if (s.CacheReference && File.Exists(cache))
         {
-            using var f = SafeTensorsFile.Open(cache);
-            var values = MemoryMarshal.Cast<byte, float>(f.GetBytes("reference_logps")).ToArray();
-            if (values.Length == 2 * pairs.Count && f.Metadata.GetValueOrDefault("key") == key)
+            try
             {
-                _log.Info($"reference log-probs: {pairs.Count} pairs from the cache {cache}");
-                return Enumerable.Range(0, pairs.Count).Select(i => (values[2 * i], values[2 * i + 1])).ToList();
+                using var f = SafeTensorsFile.Open(cache);
+                var values = MemoryMarshal.Cast<byte, float>(f.GetBytes("reference_logps")).ToArray();
+                if (values.Length == 2 * pairs.Count && f.Metadata.GetValueOrDefault("key") == key && values.All(float.IsFinite))
+                {
+                    _log.Info($"reference log-probs: {pairs.Count} pairs from the cache {cache}");
+                    return Enumerable.Range(0, pairs.Count).Select(i => (values[2 * i], values[2 * i + 1])).ToList();
+                }
+                _log.Warn($"{cache}: does not match this run's {pairs.Count} pairs; recomputing the reference log-probs");
+            }
+            catch (Exception e) when (e is SafeTensorsFormatException or KeyNotFoundException or IOException)
+            {
+                _log.Warn($"{cache}: damaged ({e.Message.Split('\n')[0]}); recomputing the reference log-probs");
             }
         }
         var result = new List<(float, float)>(pairs.Count);
@@ -166,7 +175,9 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             var w = new SafeTensorsWriter { Metadata = new() { ["key"] = key, ["format"] = "vlmtune-reference-logps" } };
             var flat = result.SelectMany(x => new[] { x.Item1, x.Item2 }).ToArray();
             w.Add("reference_logps", DType.F32, [pairs.Count, 2], MemoryMarshal.AsBytes(flat.AsSpan()).ToArray());
-            w.WriteFile(cache);
+            string tmp = cache + $".tmp-{Environment.ProcessId}";
+            w.WriteFile(tmp);
+            File.Move(tmp, cache, overwrite: true);   // never a half-written cache under the real name
         }
         _log.Info($"reference log-probs: computed for {pairs.Count} pairs (adapters disabled)");
         return result;

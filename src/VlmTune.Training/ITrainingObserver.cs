@@ -8,6 +8,8 @@ public interface ITrainingObserver
     void Step(StepReport report) { }
     void Eval(EvalReport report) { }
     void Dpo(int step, Dpo.DpoMetrics metrics) { }
+    /// <summary>The run starts at optimiser step <paramref name="step"/> (0 = from scratch): metrics after it are stale.</summary>
+    void Resumed(int step) { }
 }
 
 /// <summary>The loss became NaN/∞; the run stopped before writing a checkpoint.</summary>

@@ -106,7 +106,13 @@ public static class RecipeMapping
         CacheReference = r.Dpo?.CacheReference ?? true,
         // Where it runs is not what it trains: a run may resume on another device, with other data workers, prefetch
         // depth or cache limit (none changes a number: the plan is a function of the seed and the step, and cached
-        // features are bit-identical to computed ones).
-        ConfigHash = (r with { Device = "auto", Data = r.Data with { Workers = Defaults.Workers, Prefetch = Defaults.Prefetch, FeatureCacheMb = Defaults.FeatureCacheMb } }).Hash(),
+        // features are bit-identical to computed ones). RunHash also leaves out the length of the run (max_steps,
+        // epochs), which an explicit --extend may raise.
+        ConfigHash = Neutral(r).Hash(),
+        RunHash = (Neutral(r) with { Train = r.Train with { MaxSteps = 0, Epochs = 1 } }).Hash(),
     };
+
+    /// <summary>The recipe with what does not change a number (device, data workers, prefetch, cache limit) set to defaults.</summary>
+    static R.Recipe Neutral(R.Recipe r) =>
+        r with { Device = "auto", Data = r.Data with { Workers = Defaults.Workers, Prefetch = Defaults.Prefetch, FeatureCacheMb = Defaults.FeatureCacheMb } };
 }

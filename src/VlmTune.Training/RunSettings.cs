@@ -63,4 +63,8 @@ public sealed record RunSettings
     public bool CacheReference { get; init; } = true;
     /// <summary>Identifies the run's configuration (resume refuses a checkpoint made by another).</summary>
     public string ConfigHash { get; init; } = "";
+    /// <summary>The configuration without the run length (train.max_steps, train.epochs): what `--extend` compares.</summary>
+    public string? RunHash { get; init; }
+    /// <summary>Continue a run whose checkpoints differ from this configuration only in the run length (`--extend`).</summary>
+    public bool Extend { get; init; }
 }

@@ -42,6 +42,7 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
         var order = data.Order();
         _log.Info($"batches: padding {data.PaddingFraction(order) * 100:F1}% of the tokens of an epoch" +
                   (s.GroupByLength ? " (grouped by length)" : "") + $"; {s.Workers} data worker(s), prefetch {s.Prefetch}");
+        RunSetup.CheckSchedule(s, warmup, total, _log);
         int start = RunSetup.Resume(s, adapters, optimizer, _log);
         dropout.Step = (long)start * s.GradAccum;      // the dropout stream is a function of (seed, micro-step) too
 
@@ -55,7 +56,7 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
         {
             if (cancel.IsCancellationRequested)
             {
-                _log.Info($"interrupted: checkpoint {RunSetup.SaveCheckpoint(s, step, adapters, optimizer)}");
+                if (RunSetup.SaveCheckpoint(s, step, total, adapters, optimizer, _log) is { } saved) _log.Info($"interrupted: checkpoint {saved}");
                 return reports;
             }
             var sw = Stopwatch.StartNew();
@@ -86,7 +87,7 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
                 data.LogCache($"after epoch {order.EpochOf((long)step * perStep) + 1}");
             if (eval.Count > 0 && (last || (s.EvalEverySteps > 0 && (step + 1) % s.EvalEverySteps == 0)))
                 _log.Eval(Evaluate(model, data, step + 1, dropout));
-            if (RunSetup.CheckpointDue(s, step + 1, total)) RunSetup.SaveCheckpoint(s, step + 1, adapters, optimizer);
+            if (RunSetup.CheckpointDue(s, step + 1, total)) RunSetup.SaveCheckpoint(s, step + 1, total, adapters, optimizer, _log);
         }
         _log.Info($"adapter saved to {RunSetup.SaveFinalAdapter(s, adapters)}");
         return reports;

@@ -5,11 +5,15 @@ namespace VlmTune.Images.Tests;
 public class ImageDecoderTests
 {
     [Fact]
-    public void Unknown_format_names_the_file_and_first_bytes()
+    public void Unknown_format_names_the_file_and_the_format_never_the_bytes()
     {
         var e = Assert.Throws<ImageFormatException>(() => ImageDecoder.Decode("BM6\0\0\0"u8, "photo.bmp"));
-        Assert.Equal("photo.bmp: unsupported image format (first bytes 42 4D 36 00 00 00); only PNG and JPEG are supported",
-            e.Message);
+        Assert.Equal("photo.bmp: unsupported image format (BMP); only PNG and JPEG are supported", e.Message);
+        // A text file (e.g. a link to /etc/passwd): neither its text nor its bytes in hex appear.
+        e = Assert.Throws<ImageFormatException>(() => ImageDecoder.Decode("root:x:0:0:root:/root:/bin/bash\n"u8, "passwd.png"));
+        Assert.DoesNotContain("root", e.Message);
+        Assert.DoesNotContain("72 6F", e.Message);
+        Assert.Contains("the content is not shown", e.Message);
     }
 
     [Fact]

@@ -80,6 +80,9 @@ public class ShippedRecipesTests
         Assert.Equal(QuantType.Nf4, r.Quantization.Type);
         Assert.Contains(Tower.Text, r.Lora.Towers);
         if (r.Kind == RecipeKind.Sft) Assert.Equal(ValueList<string>.Of("lm_head"), r.Lora.ModulesToSave);
+        // Periodic checkpoints (a kill must not lose the whole run), and a previous one to fall back on.
+        Assert.InRange(r.Checkpoint.EverySteps, 1, r.Train.MaxSteps - 1);
+        Assert.True(r.Checkpoint.KeepLast >= 2);
     }
 
     [Fact]

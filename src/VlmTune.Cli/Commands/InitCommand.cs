@@ -25,7 +25,11 @@ public static class InitCommand
         var force = new Option<bool>("--force") { Description = "Replace a non-empty --out folder." };
         var command = new Command("init", "Create a random-init SmolVLM checkpoint folder shaped like a published model.");
         foreach (var o in new Option[] { like, output, seed, dtype, force }) command.Options.Add(o);
-        command.SetAction(r => Run(r.GetValue(like)!, r.GetValue(output)!, r.GetValue(seed), r.GetValue(dtype), r.GetValue(force)));
+        command.SetAction(r =>
+        {
+            Training.RunDirectory.CheckOutputPath(r.GetValue(output)!, "--out", folder: true);
+            return Run(r.GetValue(like)!, r.GetValue(output)!, r.GetValue(seed), r.GetValue(dtype), r.GetValue(force));
+        });
         return command;
     }
 

@@ -15,7 +15,8 @@ public static class InspectLoraCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "Checkpoint directory (config.json is enough)." };
+        var model = new Option<string?>("--model") { Description = "Checkpoint directory (config.json is enough)." };
+        var positional = new Argument<string?>("model") { Description = "The same as --model (kept for older scripts).", Arity = ArgumentArity.ZeroOrOne };
         var targets = new Option<string>("--targets") { Description = "Comma-separated module names (PEFT list semantics), 'all-linear', or a regex with --regex.", DefaultValueFactory = _ => "q_proj,k_proj,v_proj,o_proj" };
         var regex = new Option<bool>("--regex") { Description = "Treat --targets as one full-match regular expression (PEFT string semantics)." };
         var towers = new Option<string>("--towers") { Description = "Towers to adapt: text, vision, connector (comma-separated).", DefaultValueFactory = _ => "text" };
@@ -25,11 +26,11 @@ public static class InspectLoraCommand
         var list = new Option<bool>("--list") { Description = "Print every resolved module path." };
         var command = new Command("lora", "Show which modules a LoRA setting adapts and how many parameters it trains.")
         {
-            model, targets, regex, towers, rank, dora, save, list,
+            model, positional, targets, regex, towers, rank, dora, save, list,
         };
         command.SetAction(r =>
         {
-            string dir = r.GetValue(model)!;
+            string dir = r.GetValue(model) ?? r.GetValue(positional) ?? throw new UserErrorException("--model is required (the checkpoint directory)");
             if (!File.Exists(Path.Combine(dir, "config.json"))) throw new UserErrorException($"{dir}: no config.json (not a checkpoint directory)");
             var config = SmolVlmConfig.Load(dir);
             string t = r.GetValue(targets)!;

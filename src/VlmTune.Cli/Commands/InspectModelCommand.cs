@@ -13,10 +13,12 @@ public static class InspectModelCommand
 {
     public static Command Create()
     {
-        var dir = new Argument<string>("DIR") { Description = "Checkpoint folder (config.json + model.safetensors or shards)." };
+        var model = new Option<string?>("--model") { Description = "Checkpoint folder (config.json + model.safetensors or shards)." };
+        var dir = new Argument<string?>("DIR") { Description = "The same as --model (kept for older scripts).", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("model", "Check a model checkpoint against its config: towers, parameters, dtypes, shapes.");
+        command.Options.Add(model);
         command.Arguments.Add(dir);
-        command.SetAction(r => Run(r.GetValue(dir)!));
+        command.SetAction(r => Run(r.GetValue(model) ?? r.GetValue(dir) ?? throw new UserErrorException("--model is required (the checkpoint folder)")));
         return command;
     }
 

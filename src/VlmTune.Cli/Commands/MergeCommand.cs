@@ -38,6 +38,7 @@ public static class MergeCommand
         command.SetAction(r =>
         {
             string baseDir = r.GetValue(model)!, adapterDir = r.GetValue(adapter)!, outDir = r.GetValue(output)!;
+            Training.RunDirectory.CheckOutputPath(outDir, "--out", folder: true);
             if (!File.Exists(Path.Combine(baseDir, "config.json"))) throw new UserErrorException($"{baseDir}: no config.json (not a checkpoint directory)");
             if (!File.Exists(Path.Combine(adapterDir, "adapter_config.json"))) throw new UserErrorException($"{adapterDir}: no adapter_config.json (not a PEFT adapter folder)");
             var options = new MergeOptions

@@ -23,7 +23,11 @@ public static class PreprocessCommand
         var tiles = new Option<string?>("--save-tiles") { Description = "Also write every tile as a PNG into this folder." };
         var command = new Command("preprocess", "Process images as the model sees them and save the pixel values.");
         foreach (var o in new Option[] { model, images, output, tiles }) command.Options.Add(o);
-        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(images)!, r.GetValue(output)!, r.GetValue(tiles)));
+        command.SetAction(r =>
+        {
+            Training.RunDirectory.CheckOutputPath(r.GetValue(output)!, "--out", folder: false);
+            return Run(r.GetValue(model)!, r.GetValue(images)!, r.GetValue(output)!, r.GetValue(tiles));
+        });
         return command;
     }
 

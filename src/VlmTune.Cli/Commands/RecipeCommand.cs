@@ -17,7 +17,15 @@ public static class RecipeCommand
         {
             string path = r.GetValue(file)!;
             if (!File.Exists(path)) throw new UserErrorException($"{path}: recipe file not found");
-            Console.Write(RecipeLoader.Load(path, r.GetValue(set) ?? []).ToYaml());
+            var recipe = RecipeLoader.Load(path, r.GetValue(set) ?? []);
+            Console.Write(recipe.ToYaml());
+            // What `sft` / `dpo` would refuse before any compute, named by the recipe key.
+            var missing = new List<string>();
+            if (!File.Exists(Path.Combine(recipe.Model.Path, "config.json")))
+                missing.Add($"model.path {recipe.Model.Path} is not a checkpoint folder (no config.json)");
+            if (!File.Exists(recipe.Data.Train)) missing.Add($"data.train {recipe.Data.Train} does not exist");
+            if (recipe.Data.Eval is { } eval && !File.Exists(eval)) missing.Add($"data.eval {eval} does not exist");
+            if (missing.Count > 0) throw new UserErrorException($"{path}: " + string.Join("; ", missing));
             return 0;
         });
         var command = new Command("recipe", "Recipe tools: list keys, validate a file.");

@@ -12,7 +12,7 @@ public static class TokenizeCommand
 {
     public static Command Create()
     {
-        var tokenizer = new Option<string>("--tokenizer") { Description = "tokenizer.json, or a model directory holding one.", Required = true };
+        var tokenizer = new Option<string>("--model", "--tokenizer") { Description = "A model directory holding tokenizer.json, or the tokenizer.json itself (--tokenizer is the same option).", Required = true };
         var text = new Option<string?>("--text") { Description = "The text (or, with --decode, the ids)." };
         var file = new Option<string?>("--file") { Description = "Read the text (or ids) from this file instead." };
         var json = new Option<bool>("--json") { Description = "Print the ids as a JSON array." };
@@ -42,7 +42,13 @@ public static class TokenizeCommand
 
     static string ReadFile(string path)
     {
-        try { return File.ReadAllText(path); }
+        // Decoded as Python's open(encoding="utf-8") does: a leading U+FEFF is text, not a marker to drop
+        // (File.ReadAllText would strip it). Invalid UTF-8 is an error, not U+FFFD.
+        try { return new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(File.ReadAllBytes(path)); }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            throw new UserErrorException($"{path}: not UTF-8 text (invalid byte at offset {e.Index})");
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new UserErrorException($"cannot read {path}: {e.Message}");

@@ -54,10 +54,15 @@ public sealed class JsonlDataset<TExample> : IDataset<TExample>
         var source = new RecordSource(Path, _lines[index]);
         var bytes = new byte[_lengths[index]];
         RandomAccess.Read(_file, bytes, _offsets[index]);
+        // A UTF-8 BOM starting the file is not content (the line scan already treats it so).
+        var json = _offsets[index] == 0 && bytes.AsSpan().StartsWith("\uFEFF"u8) ? bytes.AsMemory(3) : bytes.AsMemory();
+        // Invalid UTF-8 inside a string would only fail later, when the string is read, without file or line.
+        if (InvalidUtf8At(json.Span) is int bad)
+            throw new DatasetRecordException(source, null, $"invalid UTF-8 at byte {bad + 1} of the line (the file must be UTF-8 text)");
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(bytes);
+            doc = JsonDocument.Parse(json);
         }
         catch (JsonException e)
         {
@@ -84,6 +89,18 @@ public sealed class JsonlDataset<TExample> : IDataset<TExample>
     }
 
     public void Dispose() => _file.Dispose();
+
+    /// <summary>0-based offset of the first byte that does not start or continue a valid UTF-8 sequence, or null.</summary>
+    private static int? InvalidUtf8At(ReadOnlySpan<byte> bytes)
+    {
+        int at = 0;
+        while (at < bytes.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes[at..], out _, out int consumed) != System.Buffers.OperationStatus.Done) return at;
+            at += consumed;
+        }
+        return null;
+    }
 
     private static string FirstSentence(string message)
     {

@@ -85,11 +85,14 @@ internal sealed class RecordParser(RecordSource source, string datasetRoot, Data
         if (value.Contains("://", StringComparison.Ordinal))
             throw Error(field, $"\"{value}\": URLs are not fetched; download the image and use a path relative to the JSONL file");
         string full = Path.GetFullPath(Path.Combine(datasetRoot, value));
-        string relative = Path.GetRelativePath(datasetRoot, full);
+        // Symbolic links are resolved first: a link inside the folder that points outside it is outside.
+        string real = RealPath.Resolve(full), realRoot = RealPath.Resolve(datasetRoot);
+        string relative = Path.GetRelativePath(realRoot, real);
         bool outside = relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal)
             || Path.IsPathRooted(relative);
         if (outside && !options.AllowOutsideRoot)
-            throw Error(field, $"\"{value}\" points outside the dataset folder {datasetRoot}; set allowOutsideRoot to permit it");
+            throw Error(field, $"\"{value}\" points outside the dataset folder {datasetRoot}" + (real != full ? $" (through a symbolic link, to {real})" : "") +
+                               "; set data.allow_outside_root: true in the recipe (--allow-outside-root for inspect dataset) to permit it");
         if (!File.Exists(full)) throw Error(field, $"image file not found: {full}");
         return ImageSource.FromFile(source, field, full);
     }

@@ -29,6 +29,9 @@ public sealed class PreferenceEncoder
     public EncodedPair? Encode(PreferenceExample example)
     {
         ArgumentNullException.ThrowIfNull(example);
+        if ((TextBound.TooLong([.. example.Prompt, .. example.Chosen], _processor, Options)
+             ?? TextBound.TooLong([.. example.Prompt, .. example.Rejected], _processor, Options)) is { } tooLong)
+            return Options.Overflow == OverflowPolicy.Drop ? null : throw TextBound.Error(example.Source, tooLong, _processor.MaxLength);
         var images = SampleImages.Load(example.Images, _processor, Options.LoadPixels);
         var pair = Build(example, images);
         int max = _processor.MaxLength;

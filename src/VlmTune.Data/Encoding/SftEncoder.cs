@@ -33,6 +33,8 @@ public sealed class SftEncoder
     public EncodedSample? Encode(SftExample example)
     {
         ArgumentNullException.ThrowIfNull(example);
+        if (TextBound.TooLong(example.Messages, _processor, Options) is { } tooLong)
+            return Options.Overflow == OverflowPolicy.Drop ? null : throw TextBound.Error(example.Source, tooLong, _processor.MaxLength);
         var images = SampleImages.Load(example.Images, _processor, Options.LoadPixels);
         var sample = Build(example, images);
         int max = _processor.MaxLength;

@@ -48,10 +48,16 @@ public sealed class DatasetPlan
     }
 
     /// <summary>Plans a preference (DPO) source.</summary>
-    public static DatasetPlan Preference(IDataset<PreferenceExample> source, SmolVlmProcessor processor, EncodingOptions options, BadRecordLog log, int threads)
+    /// <remarks><paramref name="check"/>, when given, sees every pair that parsed (from several threads at once).</remarks>
+    public static DatasetPlan Preference(IDataset<PreferenceExample> source, SmolVlmProcessor processor, EncodingOptions options, BadRecordLog log, int threads,
+        Action<PreferenceExample>? check = null)
     {
         var encoder = new PreferenceEncoder(processor, options with { LoadPixels = false });
-        return Build(source, ex => encoder.Encode(ex) is { } p ? Measure(p, processor) : null, log, threads);
+        return Build(source, ex =>
+        {
+            check?.Invoke(ex);
+            return encoder.Encode(ex) is { } p ? Measure(p, processor) : null;
+        }, log, threads);
     }
 
     internal static PlannedSample Measure(EncodedSample s, SmolVlmProcessor processor)

@@ -87,6 +87,8 @@ public static class LoraTargets
         var excluded = peft.Where(l => !s.Towers.Contains(l.Tower)).ToList();
         if (excluded.Count == 0) return [];
         string flag = LoraSettings.TowerList(s.Towers.Concat(excluded.Select(l => l.Tower)).Distinct());
+        // The recipe key and the `inspect lora` flag that exist (no verb has a --lora-towers option).
+        string how = $"To adapt them set lora.towers: [{flag.Replace(",", ", ")}] in the recipe (or --set lora.towers=[{flag}]; inspect lora --towers {flag})";
         string chosen = LoraSettings.TowerList(s.Towers);
         var warnings = new List<string>();
         if (s.Targets.Kind == TargetKind.Names)
@@ -95,14 +97,12 @@ public static class LoraTargets
             {
                 var hits = excluded.Where(l => NameMatches(l.Path, name)).ToList();
                 if (hits.Count == 0) continue;
-                warnings.Add($"{name} also matches {Describe(hits)}; they are NOT adapted (towers: {chosen}). " +
-                             $"Use --lora-towers {flag} to adapt them");
+                warnings.Add($"{name} also matches {Describe(hits)}; they are NOT adapted (towers: {chosen}). {how}");
             }
         }
         else
         {
-            warnings.Add($"target_modules {s.Targets} also matches {Describe(excluded)}; they are NOT adapted (towers: {chosen}). " +
-                         $"Use --lora-towers {flag} to adapt them");
+            warnings.Add($"target_modules {s.Targets} also matches {Describe(excluded)}; they are NOT adapted (towers: {chosen}). {how}");
         }
         return warnings;
     }

@@ -12,7 +12,7 @@ internal static class RecipeSchema
     static readonly EnumValue<LoraInit> Inits = new(("kaiming", LoraInit.Kaiming), ("gaussian", LoraInit.Gaussian));
     static readonly EnumValue<Tower> Towers = new(("text", Tower.Text), ("vision", Tower.Vision), ("connector", Tower.Connector));
     static readonly EnumValue<OverflowPolicy> Overflows =
-        new(("error", OverflowPolicy.Error), ("drop", OverflowPolicy.Drop), ("shrink_images", OverflowPolicy.ShrinkImages));
+        new(("error", OverflowPolicy.Error), ("drop", OverflowPolicy.Drop), ("shrink-images", OverflowPolicy.ShrinkImages));
     static readonly EnumValue<BadRecordPolicy> BadRecords = new(("error", BadRecordPolicy.Error), ("skip", BadRecordPolicy.Skip));
     static readonly EnumValue<ScheduleKind> Schedules =
         new(("constant", ScheduleKind.Constant), ("linear", ScheduleKind.Linear), ("cosine", ScheduleKind.Cosine));

@@ -105,6 +105,31 @@ public class DatasetReaderTests
     }
 
     [Fact]
+    public void A_symbolic_link_inside_the_root_that_points_outside_is_outside()
+    {
+        using var tmp = new TempDataset();
+        tmp.WritePng("outside.png", 8, 8);
+        Directory.CreateDirectory(Path.Combine(tmp.Dir, "data"));
+        File.CreateSymbolicLink(Path.Combine(tmp.Dir, "data", "inside.png"), Path.Combine(tmp.Dir, "outside.png"));
+        Directory.CreateSymbolicLink(Path.Combine(tmp.Dir, "data", "up"), tmp.Dir);
+        foreach (var image in new[] { "inside.png", "up/outside.png" })
+        {
+            string line = $$"""{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}], "images": ["{{image}}"]}""";
+            string path = tmp.WriteLines("data/t.jsonl", line);
+            using (var ds = DatasetReader.OpenSft(path))
+            {
+                var e = Assert.Throws<DatasetRecordException>(() => ds.Read(0));
+                Assert.Contains("outside the dataset folder", e.Message);
+                Assert.Contains("through a symbolic link", e.Message);
+                Assert.Contains("data.allow_outside_root", e.Message);
+                Assert.DoesNotContain("allowOutsideRoot", e.Message);
+            }
+            using (var ds = DatasetReader.OpenSft(path, new DatasetOptions { AllowOutsideRoot = true }))
+                Assert.Single(ds.Read(0).Images);
+        }
+    }
+
+    [Fact]
     public void Paths_outside_the_root_need_the_option()
     {
         using var tmp = new TempDataset();
@@ -154,6 +179,25 @@ public class DatasetReaderTests
         Assert.Equal($"{path}:1: rejected: missing field", Assert.Throws<DatasetRecordException>(() => ds.Read(0)).Message);
         Assert.Contains(":2: chosen: images belong in the prompt", Assert.Throws<DatasetRecordException>(() => ds.Read(1)).Message);
         Assert.Contains(":3: prompt: expected a string or a list of messages, got a number", Assert.Throws<DatasetRecordException>(() => ds.Read(2)).Message);
+    }
+
+    [Fact]
+    public void Invalid_utf8_is_a_bad_record_with_file_and_line_and_a_bom_is_accepted()
+    {
+        using var tmp = new TempDataset();
+        byte[] good = System.Text.Encoding.UTF8.GetBytes(Good + "\n");
+        // Line 2: a string holding a lone 0xFF byte (valid JSON syntax, invalid UTF-8).
+        byte[] bad = [.. "{\"messages\": [{\"role\": \"user\", \"content\": \"q\u00ff"u8.ToArray()[..^2], 0xFF,
+            .. "\"}, {\"role\": \"assistant\", \"content\": \"a\"}]}\n"u8.ToArray()];
+        string path = Path.Combine(tmp.Dir, "t.jsonl");
+        File.WriteAllBytes(path, [0xEF, 0xBB, 0xBF, .. good, .. bad, .. good]);
+        using var ds = DatasetReader.OpenSft(path);
+        var log = new BadRecordLog(BadRecordPolicy.Skip);
+        Assert.Equal(2, ds.Examples(log).Count());   // the BOM-prefixed first line parses
+        Assert.Equal(1, log.SkippedCount);
+        Assert.Contains($"{path}:2: invalid UTF-8 at byte", log.Summary());
+        var e = Assert.Throws<DatasetRecordException>(() => ds.Examples(new BadRecordLog(BadRecordPolicy.Error)).ToList());
+        Assert.Equal(2, e.Record.Line);
     }
 
     [Fact]

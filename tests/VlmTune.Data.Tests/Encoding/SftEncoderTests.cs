@@ -1,3 +1,4 @@
+using VlmTune.ChatTemplates;
 using VlmTune.Data.Datasets;
 using VlmTune.Data.Encoding;
 using VlmTune.Data.Tests.Support;
@@ -119,6 +120,24 @@ public class SftEncoderTests
         var p = TestData.Tiny.WithMaxLength(40);
         var e = Assert.Throws<DatasetRecordException>(() => EncodeFixture("sft.jsonl", processor: p));
         Assert.Matches(@"sft\.jsonl:1: sample is \d+ tokens \(\d+ text \+ \d+ image\), more than the max length 40", e.Message);
+    }
+
+    [Fact]
+    public void A_huge_record_is_refused_from_its_text_length_before_tokenizing()
+    {
+        // 8 MB of text against a max length of 64: refused by the bound (no tokenization), under error and drop.
+        string huge = string.Concat(Enumerable.Repeat("lorem ipsum ", 700_000));
+        var example = new SftExample(new RecordSource("big.jsonl", 1),
+            [new ChatMessage("user", "q"), new ChatMessage("assistant", huge)], [], SupervisedFrom: 0);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var e = Assert.Throws<DatasetRecordException>(() => new SftEncoder(TestData.Tiny.WithMaxLength(64)).Encode(example));
+        Assert.StartsWith("big.jsonl:1: sample is at least ", e.Message);
+        Assert.Contains("it was not tokenized", e.Message);
+        Assert.Null(new SftEncoder(TestData.Tiny.WithMaxLength(64), new EncodingOptions { Overflow = OverflowPolicy.Drop }).Encode(example));
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"{sw.Elapsed}");
+        // The bound is a true lower bound (it never refuses what would fit).
+        foreach (var text in new[] { huge[..1200], "<|im_start|>user<image>x", new string(' ', 500), "ünïcödé 日本語 🙂🙂🙂", "aaaaaaaaaaaaaaaaaaaaaaaa" })
+            Assert.True(TestData.Tiny.Tokenizer.MinTokenCount(text.Length) <= TestData.Tiny.Tokenizer.Encode(text, false).Length, text);
     }
 
     [Fact]

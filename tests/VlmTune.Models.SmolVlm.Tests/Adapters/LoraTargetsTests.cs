@@ -52,9 +52,9 @@ public class LoraTargetsTests
         Assert.Equal(new Dictionary<Tower, int> { [Tower.Text] = 8 }, r.CountsByTower);
         Assert.Equal(
         [
-            "q_proj also matches 2 vision-tower modules; they are NOT adapted (towers: text). Use --lora-towers text,vision to adapt them",
-            "k_proj also matches 2 vision-tower modules; they are NOT adapted (towers: text). Use --lora-towers text,vision to adapt them",
-            "v_proj also matches 2 vision-tower modules; they are NOT adapted (towers: text). Use --lora-towers text,vision to adapt them",
+            "q_proj also matches 2 vision-tower modules; they are NOT adapted (towers: text). To adapt them set lora.towers: [text, vision] in the recipe (or --set lora.towers=[text,vision]; inspect lora --towers text,vision)",
+            "k_proj also matches 2 vision-tower modules; they are NOT adapted (towers: text). To adapt them set lora.towers: [text, vision] in the recipe (or --set lora.towers=[text,vision]; inspect lora --towers text,vision)",
+            "v_proj also matches 2 vision-tower modules; they are NOT adapted (towers: text). To adapt them set lora.towers: [text, vision] in the recipe (or --set lora.towers=[text,vision]; inspect lora --towers text,vision)",
         ], r.Warnings);
         var both = Resolve(TargetModules.FromNames(Attention), new HashSet<Tower> { Tower.Text, Tower.Vision });
         Assert.Equal(14, both.Modules.Count);
@@ -71,7 +71,7 @@ public class LoraTargetsTests
         Assert.Equal(new Dictionary<Tower, int> { [Tower.Vision] = 12, [Tower.Connector] = 1, [Tower.Text] = 14 }, r.CountsByTower);
         var text = Resolve(TargetModules.AllLinear);
         Assert.Equal(14, text.Modules.Count);
-        Assert.Equal(["target_modules all-linear also matches 12 vision-tower modules and 1 connector-tower module; they are NOT adapted (towers: text). Use --lora-towers text,vision,connector to adapt them"],
+        Assert.Equal(["target_modules all-linear also matches 12 vision-tower modules and 1 connector-tower module; they are NOT adapted (towers: text). To adapt them set lora.towers: [text, vision, connector] in the recipe (or --set lora.towers=[text,vision,connector]; inspect lora --towers text,vision,connector)"],
             text.Warnings);
     }
 
@@ -124,7 +124,7 @@ public class LoraTargetsTests
         Assert.Equal(new Dictionary<Tower, int> { [Tower.Text] = 120, [Tower.Vision] = 36 }, peft.CountsByTower);
         var text = Resolve(TargetModules.FromNames(Attention), null, linears, new LoraOptions { Rank = 8 });
         Assert.Equal(120, text.Modules.Count);
-        Assert.Equal("q_proj also matches 12 vision-tower modules; they are NOT adapted (towers: text). Use --lora-towers text,vision to adapt them", text.Warnings[0]);
+        Assert.Equal("q_proj also matches 12 vision-tower modules; they are NOT adapted (towers: text). To adapt them set lora.towers: [text, vision] in the recipe (or --set lora.towers=[text,vision]; inspect lora --towers text,vision)", text.Warnings[0]);
         // r = 8: text per layer q (576+576)·8 + k,v (576+192)·8 ×2 + o (576+576)·8 = 30,720; vision q,k,v 3·(768+768)·8 = 36,864.
         Assert.Equal(30 * 30_720L, text.TrainableParameters);
         Assert.Equal(30 * 30_720L + 12 * 36_864L, peft.TrainableParameters);

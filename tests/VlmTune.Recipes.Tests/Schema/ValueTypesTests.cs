@@ -28,7 +28,7 @@ public class ValueTypesTests
 
     [Theory]
     [InlineData("model: {path: m}\noutput: {dir: o}\ndata:\n  train: t\n  overflow: truncate",
-                "recipes/r.yaml:5:13: data.overflow: expected one of error, drop, shrink_images, got \"truncate\"")]
+                "recipes/r.yaml:5:13: data.overflow: expected one of error, drop, shrink-images, got \"truncate\"")]
     [InlineData("model: {path: m}\noutput: {dir: o}\ndata:\n  train: t\n  shuffle: no",
                 "recipes/r.yaml:5:12: data.shuffle: expected true or false, got \"no\"")]
     [InlineData("model: {path: m}\ndata: {train: t}\noutput:\n  dir: {a: 1}", "recipes/r.yaml:4:8: output.dir: expected a string, got a mapping")]
