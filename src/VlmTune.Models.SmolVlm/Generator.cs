@@ -14,6 +14,8 @@ public sealed record GenerationOptions
     public IReadOnlyList<long> StopTokenIds { get; init; } = [];
     /// <summary>Re-run the whole sequence each step instead of using the KV cache (for checking the cache).</summary>
     public bool NoCache { get; init; }
+    /// <summary>Called with each generated token as soon as it is picked (streaming output).</summary>
+    public Action<long>? OnToken { get; init; }
 }
 
 /// <summary>
@@ -40,6 +42,7 @@ public static class Generator
             logitsPerStep.Add(row);
             long next = Pick(row, options, step);
             tokens.Add(next);
+            options.OnToken?.Invoke(next);
             all.Add(next);
             if (options.StopTokenIds.Contains(next) || step == options.MaxNewTokens - 1) break;
             if (cache != null)

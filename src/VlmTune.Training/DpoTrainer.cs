@@ -12,6 +12,7 @@ using VlmTune.Tensors;
 using VlmTune.Tensors.Autograd;
 using VlmTune.Tensors.Optim;
 using VlmTune.Training.Dpo;
+using VlmTune.Training.Evaluation;
 
 namespace VlmTune.Training;
 
@@ -33,7 +34,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
     {
         var (processor, model, adapters, dropout) = RunSetup.Prepare(s, device, _log);
         (Model, Adapters) = (model, adapters);
-        var pairs = LoadPairs(processor);
+        var (pairs, evalPairs) = SplitEval(LoadPairs(processor, s.TrainData), processor);
         if (pairs.Count == 0) throw new InvalidOperationException($"{s.TrainData}: no usable preference pairs");
         var collator = new DpoCollator(processor);
         var reference = ReferenceLogps(model, adapters, collator, pairs);
@@ -65,10 +66,10 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
                 var batch = collator.Collate(idx.Select(i => pairs[i]).ToList());
                 tokens += batch.AttentionMask.Sum();
                 dropout.Training = true;
-                var (chosen, rejected) = PolicyLogps(model, batch);
+                var (chosen, rejected, chosenTokens, rejectedTokens) = PolicyLogps(model, batch);
                 var refC = Ops.FromArray(idx.Select(i => reference[i].Chosen).ToArray(), new Shape(idx.Length), device);
                 var refR = Ops.FromArray(idx.Select(i => reference[i].Rejected).ToArray(), new Shape(idx.Length), device);
-                var result = DpoLoss.Compute(chosen, rejected, refC, refR, s.Dpo);
+                var result = DpoLoss.Compute(chosen, rejected, refC, refR, s.Dpo, chosenTokens, rejectedTokens);
                 Ops.Scale(result.Loss, 1f / s.GradAccum).Backward();
                 loss += result.Loss.Item() / s.GradAccum;
                 metrics.Add(DpoMetrics.From(result, chosen, rejected));
@@ -84,43 +85,17 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             reports.Add((report, m));
             _log.Step(report);
             _log.Dpo(step + 1, m);
+            if (evalPairs.Count > 0 && (step + 1 == total || (s.EvalEverySteps > 0 && (step + 1) % s.EvalEverySteps == 0)))
+                _log.DpoEval(EvaluatePairs(model, adapters, collator, evalPairs, step + 1, dropout));
             if (RunSetup.CheckpointDue(s, step + 1, total)) RunSetup.SaveCheckpoint(s, step + 1, adapters, optimizer);
         }
         _log.Info($"adapter saved to {RunSetup.SaveFinalAdapter(s, adapters)}");
         return reports;
     }
 
-    /// <summary>Summed completion log-probs (P) of the chosen and rejected rows; image features computed once per pair.</summary>
-    (Tensor Chosen, Tensor Rejected) PolicyLogps(SmolVlmModel model, DpoBatch b)
-    {
-        int p = b.PairCount, t = b.SequenceLength;
-        var pairInputs = new SmolVlmInputs
-        {
-            InputIds = b.InputIds[..(p * t)], Batch = p, PixelValues = b.MaxTiles > 0 ? b.PixelValues : null,
-            TilesPerSample = b.MaxTiles, TileSize = b.TileSize,
-        };
-        var features = model.ImageFeatures(pairInputs, out var perPair);
-        var rows = new SmolVlmInputs { InputIds = b.InputIds, Batch = 2 * p, AttentionMask = b.AttentionMask };
-        var shared = features == null ? null : Ops.Concat([features, features], 0);
-        var embeds = model.Embed(rows, shared, [.. perPair, .. perPair]);
-        var logits = model.Decode(embeds, 2 * p, b.AttentionMask, null, lastPositionOnly: false);   // (2P, T, V)
-        var labels = Ops.FromArray(b.Labels, new Shape(2 * p, t), device);
-        var logp = Ops.TokenLogProbs(Ops.Narrow(logits, 1, 0, t - 1), Ops.Contiguous(Ops.Narrow(labels, 1, 1, t - 1)));
-        var sums = Ops.Sum(logp, 1);                                                                  // (2P)
-        if (s.Dpo.LossType == DpoLossType.Ipo)
-            sums = DpoLoss.LengthNormalise(sums, CompletionCounts(b));
-        return (Ops.Narrow(sums, 0, 0, p), Ops.Narrow(sums, 0, p, p));
-    }
-
-    static int[] CompletionCounts(DpoBatch b)
-    {
-        int rows = 2 * b.PairCount, t = b.SequenceLength;
-        var counts = new int[rows];
-        for (int r = 0; r < rows; r++)
-            for (int i = 1; i < t; i++)
-                if (b.Labels[r * t + i] != -100) counts[r]++;
-        return counts;
-    }
+    /// <summary>Summed completion log-probs (P) of the chosen and rejected rows and their token counts (for IPO's loss).</summary>
+    static (Tensor Chosen, Tensor Rejected, Tensor ChosenTokens, Tensor RejectedTokens) PolicyLogps(SmolVlmModel model, DpoBatch b) =>
+        PairLogps.Compute(model, b);
 
     /// <summary>Reference log-probs per pair: adapters disabled, no grad; from the cache file when it matches.</summary>
     List<(float Chosen, float Rejected)> ReferenceLogps(SmolVlmModel model, AdapterSet adapters, DpoCollator collator, List<EncodedPair> pairs)
@@ -145,7 +120,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             for (int i = 0; i < pairs.Count; i += Math.Max(1, s.EvalBatchSize))
             {
                 var batch = collator.Collate(pairs.Skip(i).Take(Math.Max(1, s.EvalBatchSize)).ToList());
-                var (c, r) = PolicyLogps(model, batch);
+                var (c, r, _, _) = PolicyLogps(model, batch);
                 var cv = c.ToArray<float>();
                 var rv = r.ToArray<float>();
                 for (int j = 0; j < cv.Length; j++) result.Add((cv[j], rv[j]));
@@ -180,20 +155,44 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             h.AppendData(System.Text.Encoding.UTF8.GetBytes($"{Path.GetFileName(f)}:{new FileInfo(f).Length};"));
         h.AppendData(System.Text.Encoding.UTF8.GetBytes($"{s.Quantization};{s.MaxLength};{s.Dpo.LossType};{s.AssistantOnly}"));
         if (computeDType != DType.F32) h.AppendData(System.Text.Encoding.UTF8.GetBytes($";compute {computeDType.Name()}"));
+        if (s.Dpo.LossType == DpoLossType.Ipo) h.AppendData("; ipo sums"u8); // IPO caches used to hold per-token values
+        if (s.EvalData == null && (s.EvalCount > 0 || s.EvalFraction > 0)) // the held-out split decides which pairs are cached
+            h.AppendData(System.Text.Encoding.UTF8.GetBytes($";eval split {s.EvalCount} {s.EvalFraction} {s.Seed}"));
         return Convert.ToHexString(h.GetHashAndReset()).ToLowerInvariant();
     }
 
-    List<EncodedPair> LoadPairs(Data.SmolVlmProcessor processor)
+    /// <summary>Held-out reward metrics (adapters on vs off, no dropout, no grad), as the SFT trainer evaluates.</summary>
+    DpoEvalReport EvaluatePairs(SmolVlmModel model, AdapterSet adapters, DpoCollator collator, List<EncodedPair> eval, int step, DropoutContext dropout)
     {
-        if (!File.Exists(s.TrainData)) throw new FileNotFoundException($"{s.TrainData}: data file not found");
+        bool was = dropout.Training;
+        dropout.Training = false;
+        try { return DpoEvaluation.Evaluate(model, adapters, collator, eval, s.Dpo, Math.Max(1, s.EvalBatchSize), step); }
+        finally { dropout.Training = was; }
+    }
+
+    /// <summary>data.eval's pairs, or eval.count / eval.fraction of the training pairs held out (the SFT trainer's seeded rule).</summary>
+    (List<EncodedPair> Train, List<EncodedPair> Eval) SplitEval(List<EncodedPair> train, Data.SmolVlmProcessor processor)
+    {
+        if (s.EvalData != null) return (train, LoadPairs(processor, s.EvalData));
+        if (s.EvalCount <= 0 && s.EvalFraction <= 0) return (train, []);
+        int want = s.EvalCount > 0 ? s.EvalCount : (int)Math.Ceiling(s.EvalFraction * train.Count - 1e-9);
+        var held = SeededShuffle.Permutation(train.Count, s.Seed ^ 0xE7A1).Take(Math.Min(want, train.Count / 2)).ToHashSet();
+        var eval = held.Order().Select(i => train[i]).ToList();
+        _log.Info($"eval: {eval.Count} pairs held out of {train.Count}");
+        return (train.Where((_, i) => !held.Contains(i)).ToList(), eval);
+    }
+
+    List<EncodedPair> LoadPairs(Data.SmolVlmProcessor processor, string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: data file not found");
         var log = new BadRecordLog(s.OnBadRecord);
         var encoder = new PreferenceEncoder(processor, new EncodingOptions { AssistantOnly = s.AssistantOnly, Overflow = s.Overflow });
-        using var ds = DatasetReader.OpenPreference(s.TrainData, new DatasetOptions { OnBadRecord = s.OnBadRecord, AllowOutsideRoot = s.AllowOutsideRoot });
+        using var ds = DatasetReader.OpenPreference(path, new DatasetOptions { OnBadRecord = s.OnBadRecord, AllowOutsideRoot = s.AllowOutsideRoot });
         var list = new List<EncodedPair>();
         foreach (var ex in ds.Examples(log))
             if (encoder.Encode(ex) is { } e) list.Add(e);
         if (log.SkippedCount > 0) _log.Warn(log.Summary());
-        _log.Info($"data: {list.Count} preference pairs");
+        _log.Info($"data: {list.Count} preference pairs from {path}");
         return list;
     }
 

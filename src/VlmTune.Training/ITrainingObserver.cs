@@ -8,6 +8,7 @@ public interface ITrainingObserver
     void Step(StepReport report) { }
     void Eval(EvalReport report) { }
     void Dpo(int step, Dpo.DpoMetrics metrics) { }
+    void DpoEval(Evaluation.DpoEvalReport report) { }
 }
 
 /// <summary>The loss became NaN/∞; the run stopped before writing a checkpoint.</summary>
