@@ -97,6 +97,13 @@ public class QloraRoundTripTests : IDisposable
         Assert.Contains("drift vs the model as trained (nf4, blocksize 128, no double quant, compute f32)", mout);
         Assert.True(MaxDiff(trained, ForwardLogits("--model", merged)) <= 1e-4);
 
+        // --merge-onto dequantized honours the recorded blocksize 128 / no double quant (it used to assume 64 + double quant).
+        string dq = Path.Combine(_tmp, "merged-dq");
+        (mcode, mout, merr) = CliHarness.Run("merge", "--model", Model, "--adapter", adapter, "--out", dq, "--dtype", "f32", "--merge-onto", "dequantized");
+        Assert.True(mcode == 0, merr);
+        Assert.Contains("dequant(quant(W)), nf4 blocksize 128, no double quant", merr);
+        Assert.True(MaxDiff(trained, ForwardLogits("--model", dq)) <= 1e-4);
+
         // merge onto the original weights: the drift against the trained model says how far it is (no false reassurance).
         string original = Path.Combine(_tmp, "merged-original");
         (mcode, mout, merr) = CliHarness.Run("merge", "--model", Model, "--adapter", adapter, "--out", original, "--dtype", "f32", "--merge-onto", "original");
