@@ -41,10 +41,14 @@ public class EvalChatCommandsTests : IDisposable
         // Token-weighted: Σ per-record Nll / Σ tokens = the summary loss.
         double nll = lines.Sum(l => (double)l["loss"]! * (long)l["tokens"]!);
         Assert.Equal(nll / (long)summary["supervised_tokens"]!, (double)summary["loss"]!, 4);
-        // Batch size does not change the numbers (padding is masked).
-        var (code1, output1, _) = CliHarness.Run("eval", "--model", Model, "--data", Data("sft.jsonl"), "--limit", "2", "--no-generate", "--batch-size", "1");
+        // Batch size changes neither the numbers nor the answers (padding is masked; batched generation is left-padded).
+        string one = Path.Combine(_tmp, "eval1");
+        var (code1, output1, _) = CliHarness.Run("eval", "--model", Model, "--data", Data("sft.jsonl"), "--limit", "2", "--out", one,
+            "--max-new-tokens", "3", "--batch-size", "1");
         Assert.Equal(0, code1);
         Assert.Equal((double)summary["loss"]!, (double)JsonNode.Parse(output1)!["loss"]!, 4);
+        var single = File.ReadAllLines(Path.Combine(one, "predictions.jsonl")).Select(l => (string?)JsonNode.Parse(l)!["prediction"]);
+        Assert.Equal(lines.Select(l => (string?)l["prediction"]), single);
     }
 
     [Fact]

@@ -18,7 +18,7 @@ namespace VlmTune.Cli.Commands;
 /// [--out DIR] [--limit N] [--batch-size N] [--max-new-tokens N] [--no-generate] [--beta B] [--loss-type T]`.
 /// SFT data: teacher-forced loss and token accuracy per record (batched), and the greedy generation of each record's
 /// last assistant turn from the turns before it, compared with the reference (exact and normalised match, see
-/// <see cref="AnswerMatch"/>); DIR/predictions.jsonl (one line per record) + DIR/summary.json. DPO data: loss,
+/// <see cref="AnswerMatch"/>; batched, see Generator.GenerateBatch); DIR/predictions.jsonl (one line per record) + DIR/summary.json. DPO data: loss,
 /// reward accuracy and margins (policy = adapter on, reference = adapter off) in DIR/summary.json. The summary is
 /// also printed; progress goes to stderr.
 /// </summary>
@@ -110,25 +110,40 @@ public static class EvalCommand
         long tokens = scores.Sum(s => s.Tokens), correct = scores.Sum(s => s.Correct);
         int exact = 0, normalised = 0;
         string? tmp = outDir == null ? null : Path.Combine(Prepare(outDir), $"predictions.jsonl.tmp-{Environment.ProcessId}");
+        // Greedy answers, generated batch by batch (left-padded, one KV cache per batch).
+        var predictions = new string?[records.Count];
+        var references = new string?[records.Count];
+        if (maxNew > 0)
+        {
+            var todo = records.Select((r, i) => (i, Turn: LastAssistantTurn(r.Example))).Where(x => x.Turn != null).ToList();
+            var generation = new GenerationOptions { MaxNewTokens = maxNew, StopTokenIds = [processor.TokenIds.EndOfUtterance] };
+            for (int k = 0; k < todo.Count; k += batchSize)
+            {
+                var chunk = todo.Skip(k).Take(batchSize).ToList();
+                var prompts = chunk.Select(x => GenerateCommand.FromConversation(processor, x.Turn!.Value.Prompt,
+                    records[x.i].Example.Images.Take(x.Turn.Value.Images).Select(s => s.Load()).ToArray())).ToList();
+                var outputs = Generator.GenerateBatch(net, prompts, generation, processor.PadId);
+                for (int j = 0; j < chunk.Count; j++)
+                {
+                    predictions[chunk[j].i] = processor.Tokenizer.Decode(GenerateCommand.ReplyIds(outputs[j], processor)).Trim();
+                    references[chunk[j].i] = chunk[j].Turn!.Value.Answer;
+                }
+                Console.Error.WriteLine($"eval: generated {Math.Min(todo.Count, k + batchSize)}/{todo.Count}");
+            }
+        }
         using (var sink = tmp == null ? null : new StreamWriter(tmp))
         {
             for (int i = 0; i < records.Count; i++)
             {
                 var (ex, _) = records[i];
-                string? prediction = null, reference = null;
+                string? prediction = predictions[i], reference = references[i];
                 bool isExact = false, isNormalised = false;
-                if (maxNew > 0 && LastAssistantTurn(ex) is { } turn)
+                if (prediction != null && reference != null)
                 {
-                    var (prompt, images, answer) = turn;
-                    var inputs = GenerateCommand.FromConversation(processor, prompt, ex.Images.Take(images).Select(s => s.Load()).ToArray());
-                    var (ids, _) = Generator.Generate(net, inputs, new GenerationOptions { MaxNewTokens = maxNew, StopTokenIds = [processor.TokenIds.EndOfUtterance] });
-                    prediction = processor.Tokenizer.Decode(GenerateCommand.ReplyIds(ids, processor)).Trim();
-                    reference = answer;
-                    isExact = AnswerMatch.Exact(prediction, answer);
-                    isNormalised = AnswerMatch.Normalised(prediction, answer);
+                    isExact = AnswerMatch.Exact(prediction, reference);
+                    isNormalised = AnswerMatch.Normalised(prediction, reference);
                     exact += isExact ? 1 : 0;
                     normalised += isNormalised ? 1 : 0;
-                    Console.Error.WriteLine($"eval: generated {i + 1}/{records.Count}");
                 }
                 sink?.WriteLine(new JsonObject
                 {
