@@ -41,10 +41,10 @@ public static class EvalCommand
         var noGenerate = new Option<bool>("--no-generate") { Description = "SFT: loss and token accuracy only, no generation." };
         var beta = new Option<float>("--beta") { Description = "DPO: β of the loss and rewards.", DefaultValueFactory = _ => 0.1f };
         var lossType = new Option<string>("--loss-type") { Description = "DPO: sigmoid, ipo, hinge or robust.", DefaultValueFactory = _ => "sigmoid" };
-        var skipBad = new Option<bool>("--skip-bad-records") { Description = "Skip records that fail to parse or encode (reported), instead of stopping." };
+        var onBad = new Option<string>("--on-bad-record") { Description = "error (stop at the first bad record) or skip (leave it out, reported).", DefaultValueFactory = _ => "error" };
         var device = DeviceSelection.CreateOption();
         var command = new Command("eval", "Evaluate a model (and adapter) on SFT or DPO data: loss, token accuracy, generations / reward metrics.");
-        foreach (var o in new Option[] { model, adapter, baseChoice, data, kind, output, limit, batch, maxNew, noGenerate, beta, lossType, skipBad, device })
+        foreach (var o in new Option[] { model, adapter, baseChoice, data, kind, output, limit, batch, maxNew, noGenerate, beta, lossType, onBad, device })
             command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -74,7 +74,15 @@ public static class EvalCommand
             var processor = AdaptedModelOptions.Processor(modelDir, adapterDir);
             var dev = DeviceSelection.Resolve(r.GetValue(device), null, m => Console.Error.WriteLine(m), m => Console.Error.WriteLine($"warning: {m}"));
             var (net, adapters) = AdaptedModelOptions.Load(modelDir, adapterDir, r.GetValue(baseChoice)!, dev);
-            var options = new DatasetOptions { OnBadRecord = r.GetValue(skipBad) ? BadRecordPolicy.Skip : BadRecordPolicy.Error };
+            var options = new DatasetOptions
+            {
+                OnBadRecord = r.GetValue(onBad) switch
+                {
+                    "error" => BadRecordPolicy.Error,
+                    "skip" => BadRecordPolicy.Skip,
+                    var v => throw new UserErrorException($"--on-bad-record: expected error or skip, got '{v}'"),
+                },
+            };
             var summary = dpo
                 ? EvaluateDpo(net, adapters, processor, dataPath, options, settings, r.GetValue(limit), r.GetValue(batch))
                 : EvaluateSft(net, processor, dataPath, options, r.GetValue(limit), r.GetValue(batch), r.GetValue(noGenerate) ? 0 : r.GetValue(maxNew), r.GetValue(output));
