@@ -16,6 +16,10 @@ public static class Program
         root.Subcommands.Add(InitCommand.Create());
         root.Subcommands.Add(ForwardCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ChatCommand.Create());
+        root.Subcommands.Add(TextBatchCommands.CreateDecode());
+        root.Subcommands.Add(TextBatchCommands.CreateRender());
         root.Subcommands.Add(QuantizeCommand.Create());
         root.Subcommands.Add(MergeCommand.Create());
         root.Subcommands.Add(TrainCommand.Create(VlmTune.Recipes.RecipeKind.Sft));

@@ -113,6 +113,17 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
         _log.Information("eval @ step {Step}: loss {Loss:F4}, token accuracy {Acc:P1} over {N} tokens", r.Step, r.Loss, r.TokenAccuracy, r.Tokens);
     }
 
+    public void DpoEval(Training.Evaluation.DpoEvalReport r)
+    {
+        var m = r.Metrics;
+        Line(("step", r.Step), ("eval_loss", Math.Round(r.Loss, 6)), ("eval_rewards/chosen", m.RewardsChosen), ("eval_rewards/rejected", m.RewardsRejected),
+            ("eval_rewards/accuracies", m.RewardsAccuracies), ("eval_rewards/margins", m.RewardsMargins), ("eval_logps/chosen", m.LogpsChosen),
+            ("eval_logps/rejected", m.LogpsRejected), ("eval_pairs", r.Pairs));
+        _evalLoss.Add((r.Step, r.Loss));
+        _log.Information("eval @ step {Step}: loss {Loss:F4}, rewards/accuracies {A:P1}, rewards/margins {M:F4} over {N} pairs",
+            r.Step, r.Loss, m.RewardsAccuracies, m.RewardsMargins, r.Pairs);
+    }
+
     /// <summary>One metrics.jsonl line (numbers only; written with Utf8JsonWriter, trimming-safe).</summary>
     void Line(params (string Key, double Value)[] fields)
     {

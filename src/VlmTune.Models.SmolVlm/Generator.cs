@@ -14,6 +14,8 @@ public sealed record GenerationOptions
     public IReadOnlyList<long> StopTokenIds { get; init; } = [];
     /// <summary>Re-run the whole sequence each step instead of using the KV cache (for checking the cache).</summary>
     public bool NoCache { get; init; }
+    /// <summary>Called with each generated token as soon as it is picked (streaming output).</summary>
+    public Action<long>? OnToken { get; init; }
 }
 
 /// <summary>
@@ -40,6 +42,7 @@ public static class Generator
             logitsPerStep.Add(row);
             long next = Pick(row, options, step);
             tokens.Add(next);
+            options.OnToken?.Invoke(next);
             all.Add(next);
             if (options.StopTokenIds.Contains(next) || step == options.MaxNewTokens - 1) break;
             if (cache != null)
@@ -53,6 +56,68 @@ public static class Generator
             }
         }
         return (tokens.ToArray(), logitsPerStep);
+    }
+
+    /// <summary>
+    /// Decodes several prompts at once (each a batch of 1, unpadded): left-padded to the longest with a masked pad id,
+    /// their tiles stacked with all-zero padding tiles, one KV cache for the batch; each row stops at its own stop token.
+    /// Rotary embeddings are relative, so a row's scores equal its unbatched ones up to float rounding; a fully masked
+    /// (pad) query row attends to nothing and outputs 0. Returns the tokens of each prompt (stop token included).
+    /// </summary>
+    public static long[][] GenerateBatch(SmolVlmModel model, IReadOnlyList<SmolVlmInputs> prompts, GenerationOptions options, long padId = 0)
+    {
+        if (prompts.Count == 0) return [];
+        if (prompts.Count == 1) return [Generate(model, prompts[0], options).Tokens];
+        foreach (var p in prompts)
+            if (p.Batch != 1 || (p.AttentionMask != null && p.AttentionMask.Any(m => m == 0)))
+                throw new ModelInputException("batched generation takes unpadded prompts of one sequence each");
+        int b = prompts.Count, l = prompts.Max(p => p.Length);
+        int tiles = prompts.Max(p => p.PixelValues == null ? 0 : p.TilesPerSample);
+        int size = prompts.FirstOrDefault(p => p.PixelValues != null)?.TileSize ?? 0;
+        var ids = new long[b * l];
+        var mask = new List<long>[b];
+        float[]? pixels = tiles == 0 ? null : new float[b * tiles * 3 * size * size];
+        for (int r = 0; r < b; r++)
+        {
+            var p = prompts[r];
+            int pad = l - p.Length;
+            Array.Fill(ids, padId, r * l, pad);
+            p.InputIds.CopyTo(ids, r * l + pad);
+            mask[r] = [.. Enumerable.Repeat(0L, pad), .. Enumerable.Repeat(1L, p.Length)];
+            if (p.PixelValues != null && pixels != null)
+            {
+                if (p.TileSize != size) throw new ModelInputException($"batched generation: tile sizes {p.TileSize} and {size} differ");
+                p.PixelValues.CopyTo(pixels, r * tiles * 3 * size * size);   // then all-zero (padding) tiles
+            }
+        }
+        using var _ = GradMode.NoGrad();
+        var cache = new KvCache(model.Config.Text.NumHiddenLayers);
+        long[] Mask() => mask.SelectMany(m => m).ToArray();
+        var logits = model.Forward(new SmolVlmInputs
+        {
+            InputIds = ids, Batch = b, AttentionMask = Mask(), PixelValues = pixels, TilesPerSample = tiles, TileSize = size,
+        }, cache, lastPositionOnly: true);                                                 // (B, 1, V)
+        var tokens = Enumerable.Range(0, b).Select(_ => new List<long>()).ToArray();
+        var done = new bool[b];
+        int v = model.Config.Text.VocabSize;
+        for (int step = 0; step < options.MaxNewTokens; step++)
+        {
+            var flat = logits.ToFloatArray();
+            var next = new long[b];
+            var finished = (bool[])done.Clone();                                             // rows fed a masked pad from now on
+            for (int r = 0; r < b; r++)
+            {
+                if (done[r]) { next[r] = padId; continue; }
+                next[r] = Pick(flat[(r * v)..((r + 1) * v)], options, step);
+                tokens[r].Add(next[r]);
+                if (options.StopTokenIds.Contains(next[r])) done[r] = true;
+            }
+            if (done.All(d => d) || step == options.MaxNewTokens - 1) break;
+            for (int r = 0; r < b; r++) mask[r].Add(finished[r] ? 0 : 1);
+            var embeds = Ops.Embedding(Ops.FromArray(next, new Shape(b, 1), model.Device), model.Text.EmbedTokens, model.ComputeDType);
+            logits = model.Decode(embeds, b, Mask(), cache, lastPositionOnly: true);
+        }
+        return tokens.Select(t => t.ToArray()).ToArray();
     }
 
     static long Pick(float[] logits, GenerationOptions o, int step)

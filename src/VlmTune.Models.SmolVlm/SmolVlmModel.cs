@@ -25,6 +25,9 @@ public sealed class SmolVlmModel
     public TextDecoder Text { get; }
     public Device Device { get; }
 
+    /// <summary>How this model's base was prepared for training (set by the trainers); adapters saved from it record it.</summary>
+    public Adapters.BasePreparation? Preparation { get; set; }
+
     /// <summary>The activation dtype: f32 (the default) or bf16.</summary>
     public DType ComputeDType
     {

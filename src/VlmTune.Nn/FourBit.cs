@@ -25,9 +25,19 @@ public static class FourBit
             NestedAbsmax = q.NestedAbsmax == null ? null : Ops.FromArray(q.NestedAbsmax, new Shape(q.NestedAbsmax.Length), device),
             NestedCode = q.NestedCode,
             Offset = q.Offset,
+            ValueDType = ValueDType(q.Dtype, name),
             Name = name,
         };
     }
+
+    /// <summary>The quant state's dtype (torch name) as the dtype dequantised values are rounded to.</summary>
+    public static DType ValueDType(string torchName, string? name = null) => torchName switch
+    {
+        "float32" => DType.F32,
+        "bfloat16" => DType.BF16,
+        "float16" => DType.F16,
+        _ => throw new QuantizationFormatException($"{name}: quant state dtype \"{torchName}\" is not float32, bfloat16 or float16"),
+    };
 
     /// <summary>Quantises a layer's weight (bf16 weights are quantised from their bf16 values, as bitsandbytes does).</summary>
     public static Quantized4Bit QuantizeWeight(Linear layer, QuantType type, int blocksize, bool doubleQuant)

@@ -90,7 +90,7 @@ public static class Bnb4BitFormat
         float[] quantMap = ReadF32(name + QuantMapSuffix, Require(name + QuantMapSuffix, lookup), 16);
         ReadOnlySpan<float> table = QuantTables.For(header.Type);
         for (int i = 0; i < 16; i++)
-            if (BitConverter.SingleToInt32Bits(quantMap[i]) != BitConverter.SingleToInt32Bits(table[i]))
+            if (quantMap[i] != table[i]) // numerically: a zero entry stored as −0 (as some writers do) is the table's 0
                 throw new QuantizationFormatException($"{name + QuantMapSuffix}: entry {i} is {quantMap[i]:R}, the {TypeName(header.Type)} table has {table[i]:R}");
 
         Quantized4Bit q;

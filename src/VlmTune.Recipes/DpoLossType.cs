@@ -5,7 +5,7 @@ public enum DpoLossType
 {
     /// <summary><c>sigmoid</c>: -log sigmoid(beta*delta); with label_smoothing > 0 it is cDPO.</summary>
     Sigmoid,
-    /// <summary><c>ipo</c>: (delta_avg - 1/(2 beta))^2 with length-normalised log-ratios.</summary>
+    /// <summary><c>ipo</c>: (delta_avg - 1/(2 beta))^2 with the log-ratios length-normalised inside the loss (logged rewards/logps are sums).</summary>
     Ipo,
     /// <summary><c>hinge</c>: relu(1 - beta*delta).</summary>
     Hinge,

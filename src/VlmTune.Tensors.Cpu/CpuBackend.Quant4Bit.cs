@@ -6,7 +6,8 @@ namespace VlmTune.Tensors.Cpu;
 // 4-bit weights: rows of W (out, in) are dequantised TileRows at a time into an f32 scratch tile and multiplied there,
 // so the full f32 weight never exists. Forward y[:, r0:r1] (+)= x · tileᵀ; input gradient dx += dy[:, r0:r1] · tile.
 // The per-element rule equals VlmTune.Quantization's reference: code[nibble] · scale[block], scale =
-// absmax[b] or nested_code[q[b]] · nested_absmax[b/256] + offset (f32, no fused multiply-add).
+// absmax[b] or nested_code[q[b]] · nested_absmax[b/256] + offset (f32, no fused multiply-add); the product is then
+// rounded to the weight's ValueDType (bf16/f16, nearest even) as bitsandbytes' dequantize_4bit does.
 public sealed unsafe partial class CpuBackend
 {
     const int TileRows = 256;
@@ -79,6 +80,8 @@ public sealed unsafe partial class CpuBackend
         float[] code = w.Code, nestedCode = w.NestedCode ?? [];
         float offset = w.Offset;
         int bs = w.Blocksize;
+        DType round = w.ValueDType;
+        if (round is not (DType.F32 or DType.BF16 or DType.F16)) throw new ShapeException($"4-bit weight {w.Name}: value dtype {round.Name()} is not f32, bf16 or f16");
         Par.For((int)((count + bs - 1) / bs), 64, Threads, (b0, b1) =>
         {
             long e0 = Math.Min(count, (long)b0 * bs), e1 = Math.Min(count, (long)b1 * bs);
@@ -89,7 +92,8 @@ public sealed unsafe partial class CpuBackend
                 float scale = absmax != null ? absmax[block] : nestedCode[qabs[block]] * nested[block / Packed4BitWeight.NestedBlocksize] + offset;
                 byte pair = packed[e >> 1];
                 int nib = (e & 1) == 0 ? pair >> 4 : pair & 0xF;
-                dst[i] = code[nib] * scale;
+                float v = code[nib] * scale;
+                dst[i] = round == DType.F32 ? v : round == DType.BF16 ? Bf16.ToFloat(Bf16.FromFloat(v)) : (float)(Half)v;
             }
         });
     }

@@ -10,8 +10,8 @@ namespace VlmTune.Tensors.Cuda;
 // Quant4Bit family. Legend: N = rows of x, in/out = the weight's (out, in), T = tile rows.
 // A 4-bit weight is dequantised into one reusable scratch buffer in the compute dtype (bf16 when the activation is
 // bf16, else f32) — the whole weight when out·in fits Quant4BitScratchElements, else T rows at a time — then one GEMM
-// per tile through MatMul. Per element the value is code[nibble] · scale[block] with the CPU backend's exact roundings
-// (Quant4BitKernels.Dequantize). Quantize4Bit (IQuantizer4Bit) quantises a float weight on the device, byte-identical
+// per tile through MatMul. Per element the value is code[nibble] · scale[block], rounded to the weight's ValueDType,
+// with the CPU backend's exact roundings (Quant4BitKernels.Dequantize). Quantize4Bit (IQuantizer4Bit) quantises a float weight on the device, byte-identical
 // to VlmTune.Quantization's Quantizer4Bit.
 public sealed partial class CudaBackend : IQuantizer4Bit
 {
@@ -183,6 +183,7 @@ public sealed partial class CudaBackend : IQuantizer4Bit
             return new Packed4BitWeight
             {
                 OutFeatures = outF, InFeatures = inF, Blocksize = blocksize, Code = code, Packed = packed, Absmax = absmax, Name = name,
+                ValueDType = weight.DType,
             };
 
         int nestedBlocks = (blocks + Packed4BitWeight.NestedBlocksize - 1) / Packed4BitWeight.NestedBlocksize;
@@ -205,7 +206,7 @@ public sealed partial class CudaBackend : IQuantizer4Bit
         return new Packed4BitWeight
         {
             OutFeatures = outF, InFeatures = inF, Blocksize = blocksize, Code = code, Packed = packed, QuantizedAbsmax = qabsmax,
-            NestedAbsmax = nested, NestedCode = nestedCode, Offset = offset, Name = name,
+            NestedAbsmax = nested, NestedCode = nestedCode, Offset = offset, Name = name, ValueDType = weight.DType,
         };
     }
 
@@ -259,6 +260,13 @@ public sealed partial class CudaBackend : IQuantizer4Bit
             BlockShift = BitOperations.Log2((uint)bs),
             Offset = w.Offset,
             DoubleQuant = w.DoubleQuant ? 1 : 0,
+            ValueKind = w.ValueDType switch
+            {
+                DType.F32 => KTensor.F32,
+                DType.BF16 => KTensor.BF16,
+                DType.F16 => KTensor.F16,
+                var d => throw new ShapeException($"4-bit weight {w.Name}: value dtype {d.Name()} is not f32, bf16 or f16"),
+            },
             Absmax = Dummy<float>(),
             QAbsmax = Dummy<byte>(),
             Nested = Dummy<float>(),

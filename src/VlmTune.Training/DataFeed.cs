@@ -73,7 +73,7 @@ internal sealed class DataFeed : IDisposable
         }
     }
 
-    /// <summary>Plans the preference pairs and opens the loader (no eval set for DPO).</summary>
+    /// <summary>Plans the preference pairs and opens the loaders (eval: data.eval, or pairs split off train as SFT does).</summary>
     public static DataFeed OpenPreference(RunSettings s, SmolVlmProcessor processor, SmolVlmModel model, AdapterSet adapters, ITrainingObserver log)
     {
         var feed = new DataFeed(s, log);
@@ -86,9 +86,18 @@ internal sealed class DataFeed : IDisposable
             feed.Train = feed.Plan(train, src => DatasetPlan.Preference(src, processor, feed.Encoding, badRecords, PlanThreads(s),
                 pair => { foreach (var w in Dpo.PairChecks.Warnings(pair)) pairWarnings.Add((pair.Source.Line, w)); }));
             foreach (var w in Dpo.PairChecks.Summarise(pairWarnings.OrderBy(x => x.Line).ThenBy(x => x.Text, StringComparer.Ordinal).Select(x => x.Text))) log.Warn(w);
+            if (s.EvalData != null)
+            {
+                var eval = feed.Open(DatasetReader.OpenPreference, s.EvalData);
+                feed.Eval = feed.Plan(eval, src => DatasetPlan.Preference(src, processor, feed.Encoding, badRecords, PlanThreads(s)));
+                feed.EvalLoader = StreamedLoader.Preference(eval, feed.Eval, processor, feed.Encoding, images);
+            }
+            else
+            {
+                (feed.Train, feed.Eval) = Split(s, feed.Train);
+                feed.EvalLoader = StreamedLoader.Preference(train, feed.Eval, processor, feed.Encoding, images);
+            }
             feed.TrainLoader = StreamedLoader.Preference(train, feed.Train, processor, feed.Encoding, images);
-            feed.Eval = feed.Train.Subset([]);
-            feed.EvalLoader = feed.TrainLoader;
             if (badRecords.SkippedCount > 0) log.Warn(badRecords.Summary());
             return feed;
         }
@@ -199,12 +208,14 @@ internal sealed class DataFeed : IDisposable
                 var shape = new Shape(img.Tiles, rows, width);
                 if (img.Features != null)
                 {
+                    Cache.Cache.CountHit();
                     parts.Add(Ops.FromBytes(img.Features, shape, dt, model.Device));
                     continue;
                 }
                 // Written since the loader worker looked (it runs ahead: e.g. the same image earlier in this batch or in the previous one)?
-                if (Cache.Cache.TryGet(img.CacheKey!, img.Tiles, rows, width, dt.Size(), countMiss: false) is { } late)
+                if (Cache.Cache.TryGet(img.CacheKey!, img.Tiles, rows, width, dt.Size(), count: false) is { } late)
                 {
+                    Cache.Cache.CountHit();
                     parts.Add(Ops.FromBytes(late, shape, dt, model.Device));
                     continue;
                 }

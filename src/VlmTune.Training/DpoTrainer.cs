@@ -10,6 +10,7 @@ using VlmTune.Tensors;
 using VlmTune.Tensors.Autograd;
 using VlmTune.Tensors.Optim;
 using VlmTune.Training.Dpo;
+using VlmTune.Training.Evaluation;
 
 namespace VlmTune.Training;
 
@@ -34,7 +35,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         (Model, Adapters) = (model, adapters);
         using var data = DataFeed.OpenPreference(s, processor, model, adapters, _log);
         var pairs = data.Train;
-        _log.Info($"data: {pairs.Count} preference pairs");
+        _log.Info($"data: {pairs.Count} preference pairs" + (data.Eval.Count > 0 ? $", {data.Eval.Count} held-out pairs" : ""));
         if (pairs.Count == 0) throw new InvalidOperationException($"{s.TrainData}: no usable preference pairs");
         var reference = ReferenceLogps(model, adapters, data);
 
@@ -71,10 +72,10 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
                 var (idx, batch) = (streamed.Samples, streamed.Text);
                 tokens += batch.AttentionMask.Sum();
                 dropout.Training = true;
-                var (chosen, rejected) = PolicyLogps(model, batch, data.Features(model, streamed.Images), streamed.TilesPerSample);
+                var (chosen, rejected, chosenTokens, rejectedTokens) = PairLogps.Compute(model, batch, data.Features(model, streamed.Images), streamed.TilesPerSample);
                 var refC = Ops.FromArray(idx.Select(i => reference[i].Chosen).ToArray(), new Shape(idx.Length), device);
                 var refR = Ops.FromArray(idx.Select(i => reference[i].Rejected).ToArray(), new Shape(idx.Length), device);
-                var result = DpoLoss.Compute(chosen, rejected, refC, refR, s.Dpo);
+                var result = DpoLoss.Compute(chosen, rejected, refC, refR, s.Dpo, chosenTokens, rejectedTokens);
                 Ops.Scale(result.Loss, 1f / s.GradAccum).Backward();
                 loss += result.Loss.Item() / s.GradAccum;
                 metrics.Add(DpoMetrics.From(result, chosen, rejected));
@@ -92,37 +93,14 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             if (step + 1 == total || order.EpochOf((long)(step + 1) * perStep) != order.EpochOf((long)step * perStep))
                 data.LogCache($"after epoch {order.EpochOf((long)step * perStep) + 1}");
             _log.Dpo(step + 1, m);
+            if (data.Eval.Count > 0 && (step + 1 == total || (s.EvalEverySteps > 0 && (step + 1) % s.EvalEverySteps == 0)))
+                _log.DpoEval(EvaluatePairs(model, adapters, data, step + 1, dropout));
             if (RunSetup.CheckpointDue(s, step + 1, total)) RunSetup.SaveCheckpoint(s, step + 1, total, adapters, optimizer, _log);
         }
         _log.Info($"adapter saved to {RunSetup.SaveFinalAdapter(s, adapters)}");
         return reports;
     }
 
-    /// <summary>Summed completion log-probs (P) of the chosen and rejected rows; image features computed once per pair.</summary>
-    (Tensor Chosen, Tensor Rejected) PolicyLogps(SmolVlmModel model, DpoBatch b, Tensor? features, int[] perPair)
-    {
-        int p = b.PairCount, t = b.SequenceLength;
-        var rows = new SmolVlmInputs { InputIds = b.InputIds, Batch = 2 * p, AttentionMask = b.AttentionMask };
-        var shared = features == null ? null : Ops.Concat([features, features], 0);
-        var embeds = model.Embed(rows, shared, [.. perPair, .. perPair]);
-        var logits = model.Decode(embeds, 2 * p, b.AttentionMask, null, lastPositionOnly: false);   // (2P, T, V)
-        var labels = Ops.FromArray(b.Labels, new Shape(2 * p, t), device);
-        var logp = Ops.TokenLogProbs(Ops.Narrow(logits, 1, 0, t - 1), Ops.Contiguous(Ops.Narrow(labels, 1, 1, t - 1)));
-        var sums = Ops.Sum(logp, 1);                                                                  // (2P)
-        if (s.Dpo.LossType == DpoLossType.Ipo)
-            sums = DpoLoss.LengthNormalise(sums, CompletionCounts(b));
-        return (Ops.Narrow(sums, 0, 0, p), Ops.Narrow(sums, 0, p, p));
-    }
-
-    static int[] CompletionCounts(DpoBatch b)
-    {
-        int rows = 2 * b.PairCount, t = b.SequenceLength;
-        var counts = new int[rows];
-        for (int r = 0; r < rows; r++)
-            for (int i = 1; i < t; i++)
-                if (b.Labels[r * t + i] != -100) counts[r]++;
-        return counts;
-    }
 
     /// <summary>Reference log-probs per pair: adapters disabled, no grad; from the cache file when it matches.</summary>
     List<(float Chosen, float Rejected)> ReferenceLogps(SmolVlmModel model, AdapterSet adapters, DataFeed data)
@@ -158,7 +136,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             for (int k = 0; k < batches; k++)
             {
                 var streamed = queue.Take();
-                var (c, r) = PolicyLogps(model, streamed.Text, data.Features(model, streamed.Images), streamed.TilesPerSample);
+                var (c, r, _, _) = PairLogps.Compute(model, streamed.Text, data.Features(model, streamed.Images), streamed.TilesPerSample);
                 var cv = c.ToArray<float>();
                 var rv = r.ToArray<float>();
                 for (int j = 0; j < cv.Length; j++) result.Add((cv[j], rv[j]));
@@ -196,7 +174,32 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             h.AppendData(System.Text.Encoding.UTF8.GetBytes($"{Path.GetFileName(f)}:{new FileInfo(f).Length};"));
         h.AppendData(System.Text.Encoding.UTF8.GetBytes($"{s.Quantization};{s.MaxLength};{s.Dpo.LossType};{s.AssistantOnly}"));
         if (computeDType != DType.F32) h.AppendData(System.Text.Encoding.UTF8.GetBytes($";compute {computeDType.Name()}"));
+        if (s.Dpo.LossType == DpoLossType.Ipo) h.AppendData("; ipo sums"u8); // IPO caches used to hold per-token values
+        if (s.EvalData == null && (s.EvalCount > 0 || s.EvalFraction > 0)) // the held-out split decides which pairs are cached
+            h.AppendData(System.Text.Encoding.UTF8.GetBytes($";eval split {s.EvalCount} {s.EvalFraction} {s.Seed}"));
         return Convert.ToHexString(h.GetHashAndReset()).ToLowerInvariant();
+    }
+
+    /// <summary>Held-out reward metrics (adapters on vs off, no dropout, no grad), as the SFT trainer evaluates.</summary>
+    DpoEvalReport EvaluatePairs(SmolVlmModel model, AdapterSet adapters, DataFeed data, int step, DropoutContext dropout)
+    {
+        bool was = dropout.Training;
+        dropout.Training = false;
+        try
+        {
+            int bs = Math.Max(1, s.EvalBatchSize), n = data.Eval.Count;
+            var batches = Enumerable.Range(0, (n + bs - 1) / bs).Select(k =>
+            {
+                var streamed = data.EvalLoader.LoadPreference(Enumerable.Range(k * bs, Math.Min(bs, n - k * bs)).ToArray());
+                // Features are taken inside: with adapters on the vision tower they differ between policy and reference.
+                return (Func<(Tensor, Tensor, Tensor, Tensor)>)(() =>
+                    PairLogps.Compute(model, streamed.Text, data.Features(model, streamed.Images), streamed.TilesPerSample));
+            });
+            var report = DpoEvaluation.Evaluate(model, adapters, batches, n, s.Dpo, step);
+            data.LogCache($"during eval at step {step}");
+            return report;
+        }
+        finally { dropout.Training = was; }
     }
 
     static DpoMetrics Average(List<DpoMetrics> m) => new(

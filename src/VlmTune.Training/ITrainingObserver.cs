@@ -10,6 +10,7 @@ public interface ITrainingObserver
     void Dpo(int step, Dpo.DpoMetrics metrics) { }
     /// <summary>The run starts at optimiser step <paramref name="step"/> (0 = from scratch): metrics after it are stale.</summary>
     void Resumed(int step) { }
+    void DpoEval(Evaluation.DpoEvalReport report) { }
 }
 
 /// <summary>The loss became NaN/∞; the run stopped before writing a checkpoint.</summary>

@@ -30,7 +30,7 @@ public class MergeCommandTests : IDisposable
 
         var (code, output, err) = Run("merge", "--model", model, "--adapter", adapter, "--out", merged, "--dtype", "f32");
         Assert.True(code == 0, err);
-        Assert.Contains("drift vs base + adapter", output);
+        Assert.Contains("drift vs the original base + adapter", output);
         Assert.Contains("merged onto the original base", output);
         var (gcode, gout, gerr) = Run("generate", "--model", model, "--adapter", adapter, "--input-ids", "1,2,3", "--max-new-tokens", "4");
         Assert.True(gcode == 0, gerr);

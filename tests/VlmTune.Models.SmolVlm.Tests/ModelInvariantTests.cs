@@ -22,6 +22,21 @@ public class ModelInvariantTests
     }
 
     [Fact]
+    public void Batched_generation_equals_one_prompt_at_a_time()
+    {
+        // Left padding (masked), mixed lengths, with and without image tiles, rows stopping at different steps.
+        var m = TinyModel.Create();
+        var prompts = new[] { Prompt(m, 0, 9, 0, 1), Prompt(m, 1, 3, 2, 2), Prompt(m, 0, 2, 0, 3), Prompt(m, 2, 4, 1, 4) };
+        var single = prompts.Select(p => Generator.Generate(m, p, new GenerationOptions { MaxNewTokens = 12 }).Tokens).ToArray();
+        long stop = single[2][4];   // a token the third row emits: it stops there, the others run on (or stop too)
+        var opts = new GenerationOptions { MaxNewTokens = 12, StopTokenIds = [stop] };
+        var expected = prompts.Select(p => Generator.Generate(m, p, opts).Tokens).ToArray();
+        var batched = Generator.GenerateBatch(m, prompts, opts, padId: 0);
+        for (int r = 0; r < prompts.Length; r++) Assert.Equal(expected[r], batched[r]);
+        Assert.Contains(expected, t => t.Length < 12);
+    }
+
+    [Fact]
     public void Kv_cache_decoding_equals_the_uncached_forward_for_32_tokens()
     {
         var m = TinyModel.Create();

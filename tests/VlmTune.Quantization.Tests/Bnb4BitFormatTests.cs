@@ -41,6 +41,28 @@ public class Bnb4BitFormatTests
         Quantizer4BitFixtureTests.AssertBits(a, b);
     }
 
+    [Theory]
+    [InlineData(QuantType.Nf4)]
+    [InlineData(QuantType.Fp4)]
+    public void A_quant_map_whose_zero_is_stored_as_minus_zero_loads(QuantType type)
+    {
+        // Numerically equal to the table (some writers store the zero code as −0); a different value is still refused.
+        var q = Quantizer4Bit.Quantize(TestData.Normal(640, seed: 3), 64, type, false, [10, 64]);
+        var tensors = Bnb4BitFormat.ToTensors(Name, q, "float32").ToDictionary(t => t.Key, t => (t.DType, t.Shape, t.Data));
+        var map = QuantTables.For(type).ToArray();
+        int zero = Array.IndexOf(map, 0f);
+        Assert.True(zero >= 0);
+        map[zero] = -0f;
+        tensors[Name + ".quant_map"] = ("F32", [16], System.Runtime.InteropServices.MemoryMarshal.AsBytes(map.AsSpan()).ToArray());
+        var back = Bnb4BitFormat.FromTensors(Name, k => tensors.TryGetValue(k, out var t) ? t : null);
+        Quantizer4BitParityTests.AssertSame(q, back);
+
+        map[zero] = 1e-3f;
+        tensors[Name + ".quant_map"] = ("F32", [16], System.Runtime.InteropServices.MemoryMarshal.AsBytes(map.AsSpan()).ToArray());
+        var e = Assert.Throws<QuantizationFormatException>(() => Bnb4BitFormat.FromTensors(Name, k => tensors.TryGetValue(k, out var t) ? t : null));
+        Assert.Contains(".quant_map: entry", e.Message);
+    }
+
     [Fact]
     public void Errors_name_the_key()
     {

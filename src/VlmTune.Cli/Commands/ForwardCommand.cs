@@ -14,7 +14,8 @@ using VlmTune.Tensors.Cpu;
 namespace VlmTune.Cli.Commands;
 
 /// <summary>
-/// `vlmtune forward --model DIR --input INPUT.json --out OUT.safetensors [--hidden]`: one full forward pass; writes
+/// `vlmtune forward --model DIR [--adapter A [--base as-trained|original]] --input INPUT.json --out OUT.safetensors [--hidden]`:
+/// one full forward pass (with an adapter: on the base it was trained against, see AdaptedModelOptions); writes
 /// <c>logits</c> F32 (B, L, V), the <c>input_ids</c> I64 (B, L) actually run (after any &lt;image&gt; expansion) and,
 /// with --hidden, <c>hidden</c> F32 (B, L, D) = the decoder output after the final norm.
 ///
@@ -35,14 +36,16 @@ public static class ForwardCommand
         var input = new Option<string>("--input") { Description = "INPUT.json (input_ids, attention_mask, images | pixel_values).", Required = true };
         var output = new Option<string>("--out") { Description = "Output .safetensors file (logits, input_ids[, hidden]).", Required = true };
         var hidden = new Option<bool>("--hidden") { Description = "Also write the final hidden states (after the last norm)." };
+        var adapter = AdaptedModelOptions.CreateAdapter();
+        var baseChoice = AdaptedModelOptions.CreateBase();
         var device = DeviceSelection.CreateOption();
         var command = new Command("forward", "Run one forward pass and save the logits.");
-        foreach (var o in new Option[] { model, input, output, hidden, device }) command.Options.Add(o);
-        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(hidden), r.GetValue(device)));
+        foreach (var o in new Option[] { model, adapter, baseChoice, input, output, hidden, device }) command.Options.Add(o);
+        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(baseChoice)!, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(hidden), r.GetValue(device)));
         return command;
     }
 
-    static int Run(string modelDir, string inputPath, string output, bool withHidden, string? deviceName)
+    static int Run(string modelDir, string? adapter, string baseChoice, string inputPath, string output, bool withHidden, string? deviceName)
     {
         if (!Directory.Exists(modelDir)) throw new UserErrorException($"{modelDir}: model folder does not exist");
         using var doc = ReadJson(inputPath);
@@ -59,15 +62,14 @@ public static class ForwardCommand
 
         var clock = Stopwatch.StartNew();
         var device = DeviceSelection.Resolve(deviceName, null, m => Console.Error.WriteLine(m), m => Console.Error.WriteLine($"warning: {m}"));
-        var net = SmolVlmModel.Load(modelDir, device, out var unused);
-        if (unused.Count > 0) Console.Error.WriteLine($"warning: {unused.Count} checkpoint tensors unused, e.g. {unused[0]}");
+        var (net, _) = AdaptedModelOptions.Load(modelDir, adapter, baseChoice, device);
         double loadSeconds = clock.Elapsed.TotalSeconds;
 
         SmolVlmInputs inputs;
         if (root.TryGetProperty("images", out var images))
         {
             if (root.TryGetProperty("pixel_values", out _)) throw new UserErrorException($"{inputPath}: give images or pixel_values, not both");
-            inputs = WithImages(ids, mask, ReadImagePaths(images, ids.Length, baseDir, inputPath), expand, modelDir, inputPath);
+            inputs = WithImages(ids, mask, ReadImagePaths(images, ids.Length, baseDir, inputPath), expand, AdaptedModelOptions.Processor(modelDir, adapter), inputPath);
         }
         else
         {
@@ -167,9 +169,8 @@ public static class ForwardCommand
         return new SmolVlmInputs { InputIds = flat, Batch = ids.Length, AttentionMask = flatMask };
     }
 
-    static SmolVlmInputs WithImages(long[][] ids, long[][]? mask, string[][] paths, bool expand, string modelDir, string source)
+    static SmolVlmInputs WithImages(long[][] ids, long[][]? mask, string[][] paths, bool expand, SmolVlmProcessor processor, string source)
     {
-        var processor = SmolVlmProcessor.FromDirectory(modelDir);
         var processed = paths.Select(p => processor.ImageProcessor.Process(p.Select(f => ImageDecoder.Load(f)).ToArray())).ToArray();
         if (expand)
         {

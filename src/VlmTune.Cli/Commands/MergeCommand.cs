@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using VlmTune.Models.SmolVlm.Adapters;
 using VlmTune.Models.SmolVlm.Merge;
 using VlmTune.Models.SmolVlm.Quantization;
 using VlmTune.Quantization;
@@ -9,9 +10,11 @@ using VlmTune.Tensors.Cpu;
 namespace VlmTune.Cli.Commands;
 
 /// <summary>
-/// `vlmtune merge`: fold a PEFT adapter into its base and export a standalone HF checkpoint. The merge base is explicit:
-/// `original` (W + ΔW; for plain LoRA adapters) or `dequantized` (dequant(quant(W)) + ΔW; what a QLoRA adapter saw in
-/// training). The drift between the merged checkpoint and base + adapter is printed.
+/// `vlmtune merge`: fold a PEFT adapter into its base and export a standalone HF checkpoint. The merge base:
+/// `as-trained` (default: the base the adapter records in vlmtune_base.json — dequant(quant(W)) with the recorded type,
+/// blocksize and double quant for a QLoRA adapter, W for a LoRA one; W for an adapter without the record), `original`
+/// (W + ΔW) or `dequantized` (dequant(quant(W)) + ΔW, the recorded quantisation unless --train-quant-type overrides the
+/// type). The drift between the merged checkpoint and the model as trained is printed.
 /// </summary>
 public static class MergeCommand
 {
@@ -23,11 +26,12 @@ public static class MergeCommand
         var dtype = new Option<string?>("--dtype") { Description = "bf16 or f32 (default: the base checkpoint's dtype)." };
         var onto = new Option<string>("--merge-onto")
         {
-            Description = "original: add the deltas to the base's own weights (plain LoRA). dequantized: add them to dequant(quant(W)), " +
-                          "the weights a QLoRA adapter was trained against (use this for QLoRA adapters).",
-            DefaultValueFactory = _ => "original",
+            Description = "as-trained (default): the base recorded in the adapter's vlmtune_base.json (dequant(quant(W)) for QLoRA, W for LoRA; " +
+                          "W when the adapter has no record). original: add the deltas to the base's own weights. dequantized: add them to " +
+                          "dequant(quant(W)) with the recorded blocksize and double quant (blocksize 64 + double quant without a record).",
+            DefaultValueFactory = _ => "as-trained",
         };
-        var trainType = new Option<string>("--train-quant-type") { Description = "With --merge-onto dequantized: nf4 or fp4 as in training.", DefaultValueFactory = _ => "nf4" };
+        var trainType = new Option<string?>("--train-quant-type") { Description = "With --merge-onto dequantized: nf4 or fp4 (default: as recorded, else nf4)." };
         var quantize = new Option<string?>("--quantize") { Description = "Also quantise the merged checkpoint: nf4 or fp4 (bitsandbytes layout)." };
         var force = new Option<bool>("--force") { Description = "Replace a non-empty output directory." };
         var device = DeviceSelection.CreateOption();
@@ -41,15 +45,26 @@ public static class MergeCommand
             Training.RunDirectory.CheckOutputPath(outDir, "--out", folder: true);
             if (!File.Exists(Path.Combine(baseDir, "config.json"))) throw new UserErrorException($"{baseDir}: no config.json (not a checkpoint directory)");
             if (!File.Exists(Path.Combine(adapterDir, "adapter_config.json"))) throw new UserErrorException($"{adapterDir}: no adapter_config.json (not a PEFT adapter folder)");
+            var prep = BasePreparation.TryLoad(adapterDir);
+            var recorded = prep?.Quantization;
+            var ontoBase = r.GetValue(onto) switch
+            {
+                "as-trained" => recorded != null ? MergeBase.Dequantized : MergeBase.Original,
+                "original" => MergeBase.Original,
+                "dequantized" => MergeBase.Dequantized,
+                var o => throw new UserErrorException($"--merge-onto: expected as-trained, original or dequantized, got '{o}'"),
+            };
+            var trained = recorded ?? new QuantizeSettings();
+            if (r.GetValue(trainType) is { } tt) trained = trained with { Type = ParseType(tt, "--train-quant-type") };
+            Console.Error.WriteLine(prep == null
+                ? $"merge base: {(ontoBase == MergeBase.Original ? "the stored weights" : $"dequant(quant(W)), {Bnb4BitFormat.TypeName(trained.Type)} blocksize {trained.Blocksize}")} ({adapterDir} records no base preparation)"
+                : $"merge base: {(ontoBase == MergeBase.Original ? "the stored weights" : $"dequant(quant(W)), {Bnb4BitFormat.TypeName(trained.Type)} blocksize {trained.Blocksize}, {(trained.DoubleQuant ? "double quant" : "no double quant")}")}; " +
+                  $"trained on: {prep.Describe()} ({BasePreparation.FileName})");
             var options = new MergeOptions
             {
-                Onto = r.GetValue(onto) switch
-                {
-                    "original" => MergeBase.Original,
-                    "dequantized" => MergeBase.Dequantized,
-                    var o => throw new UserErrorException($"--merge-onto: expected original or dequantized, got '{o}'"),
-                },
-                TrainingQuantization = new QuantizeSettings { Type = ParseType(r.GetValue(trainType)!, "--train-quant-type") },
+                Onto = ontoBase,
+                Preparation = prep,
+                TrainingQuantization = trained,
                 DType = r.GetValue(dtype) switch
                 {
                     null => null,
@@ -63,8 +78,8 @@ public static class MergeCommand
             var sw = Stopwatch.StartNew();
             var computeOn = DeviceSelection.Resolve(r.GetValue(device), null, m => Console.Error.WriteLine(m), m => Console.Error.WriteLine($"warning: {m}"));
             var drift = ModelMerger.Merge(baseDir, adapterDir, outDir, options, computeOn, m => Console.Error.WriteLine(m));
-            Console.WriteLine($"merged onto the {r.GetValue(onto)} base → {outDir} in {sw.Elapsed.TotalSeconds:F1} s");
-            Console.WriteLine($"drift vs base + adapter on {drift.Samples} samples ({drift.Logits} logits): max |Δlogit| {drift.Max:G3}, mean {drift.Mean:G3}");
+            Console.WriteLine($"merged onto the {(ontoBase == MergeBase.Original ? "original" : "dequantized")} base → {outDir} in {sw.Elapsed.TotalSeconds:F1} s");
+            Console.WriteLine($"drift vs {drift.Reference} on {drift.Samples} samples ({drift.Logits} logits): max |Δlogit| {drift.Max:G3}, mean {drift.Mean:G3}");
             return 0;
         });
         return command;

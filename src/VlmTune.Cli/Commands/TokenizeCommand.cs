@@ -18,9 +18,19 @@ public static class TokenizeCommand
         var json = new Option<bool>("--json") { Description = "Print the ids as a JSON array." };
         var decode = new Option<bool>("--decode") { Description = "Decode ids into text." };
         var noSpecial = new Option<bool>("--no-special") { Description = "Encode without the post-processor's special tokens; decode skipping special tokens." };
+        var jsonl = new Option<string?>("--jsonl") { Description = "Batch: a JSONL file, one JSON string or {\"text\": ...} per line; writes {\"ids\": [...]} lines." };
+        var output = new Option<string?>("--out") { Description = "With --jsonl: write the JSONL here instead of stdout." };
         var command = new Command("tokenize", "Encode text to token ids, or decode ids to text.");
-        foreach (var o in new Option[] { tokenizer, text, file, json, decode, noSpecial }) command.Options.Add(o);
-        command.SetAction(r => Run(r.GetValue(tokenizer)!, r.GetValue(text), r.GetValue(file), r.GetValue(json), r.GetValue(decode), r.GetValue(noSpecial)));
+        foreach (var o in new Option[] { tokenizer, text, file, json, decode, noSpecial, jsonl, output }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            if (r.GetValue(jsonl) is not { } batch)
+                return Run(r.GetValue(tokenizer)!, r.GetValue(text), r.GetValue(file), r.GetValue(json), r.GetValue(decode), r.GetValue(noSpecial));
+            if (r.GetValue(text) != null || r.GetValue(file) != null || r.GetValue(decode))
+                throw new UserErrorException("--jsonl replaces --text / --file (use `vlmtune decode --jsonl` to decode)");
+            TextBatchCommands.TokenizeJsonl(TextBatchCommands.LoadTokenizer(r.GetValue(tokenizer)!), batch, r.GetValue(output), !r.GetValue(noSpecial));
+            return 0;
+        });
         return command;
     }
 

@@ -86,10 +86,11 @@ public sealed class ImageFeatureCache
 
     /// <summary>
     /// The features stored under <paramref name="key"/> with the expected shape, or null (a miss; a corrupt entry is
-    /// deleted). With <paramref name="countMiss"/> false a miss is not counted (a loader worker looks ahead; the
-    /// trainer looks again when the batch runs and counts that answer, see <see cref="CountMiss"/>).
+    /// deleted). With <paramref name="count"/> false neither a hit nor a miss is counted (a loader worker looks ahead;
+    /// the trainer counts what the batch used when it runs, see <see cref="CountHit"/> / <see cref="CountMiss"/>, so the
+    /// counts of an epoch do not depend on how far ahead the workers were).
     /// </summary>
-    public byte[]? TryGet(ReadOnlySpan<byte> key, int tiles, int rows, int width, int elementSize, bool countMiss = true)
+    public byte[]? TryGet(ReadOnlySpan<byte> key, int tiles, int rows, int width, int elementSize, bool count = true)
     {
         string path = PathOf(key);
         string? problem = null;
@@ -99,7 +100,7 @@ public sealed class ImageFeatureCache
             var info = new FileInfo(path);
             if (!info.Exists)
             {
-                if (countMiss) Count(hit: false);
+                if (count) Count(hit: false);
                 return null;
             }
             if (info.Length < HeaderBytes) problem = $"{info.Length} bytes, shorter than the {HeaderBytes}-byte header";
@@ -131,13 +132,13 @@ public sealed class ImageFeatureCache
         catch (UnauthorizedAccessException e) { problem = $"unreadable ({e.Message})"; }
         if (problem == null)
         {
-            Count(hit: true);
+            if (count) Count(hit: true);
             return payload;
         }
         lock (_gate)
         {
             _corrupt++;
-            if (countMiss) _misses++;
+            if (count) _misses++;
         }
         _log($"feature cache: entry {Path.GetFileName(path)} is corrupt ({problem}); recomputing it");
         Remove(path);
@@ -193,8 +194,11 @@ public sealed class ImageFeatureCache
         }
     }
 
-    /// <summary>Counts a miss found by a lookup made with countMiss = false.</summary>
+    /// <summary>Counts a miss of a lookup made with count = false.</summary>
     public void CountMiss() => Count(hit: false);
+
+    /// <summary>Counts a hit of a lookup made with count = false.</summary>
+    public void CountHit() => Count(hit: true);
 
     void Count(bool hit)
     {

@@ -43,7 +43,7 @@ public sealed class ImagePreparer
             if (_cache != null)
             {
                 key = ImageFeatureCache.KeyOf(bytes.Span, _cache.ProcessorFingerprint, _cache.WeightsFingerprint, DType.Name(), globalOnly);
-                if (_cache.Cache.TryGet(key, tiles, _cache.Rows, _cache.Width, DType.Size(), countMiss: false) is { } features)
+                if (_cache.Cache.TryGet(key, tiles, _cache.Rows, _cache.Width, DType.Size(), count: false) is { } features)
                 {
                     result[i] = new ImageInput(tiles, key, features, null);
                     continue;

@@ -100,12 +100,14 @@ public sealed class AdapterSet
     }
 
     /// <summary>
-    /// Writes the PEFT adapter directory; with <paramref name="modelDirectory"/>, also copies its processor and
+    /// Writes the PEFT adapter directory (plus <see cref="BasePreparation.FileName"/> when the model records how its
+    /// base was prepared); with <paramref name="modelDirectory"/>, also copies its processor and
     /// tokenizer files next to it.
     /// </summary>
     public void Save(string directory, string? baseModelNameOrPath, string? modelDirectory = null)
     {
         PeftAdapterFile.Save(directory, ToPeftConfig(baseModelNameOrPath ?? modelDirectory), ToPeftTensors());
+        Model.Preparation?.Save(directory);
         if (modelDirectory != null) PeftAdapterFile.CopyProcessorFiles(modelDirectory, directory);
     }
 

@@ -1,3 +1,4 @@
+using VlmTune.Models.SmolVlm.Adapters;
 using VlmTune.Models.SmolVlm.Quantization;
 using VlmTune.Tensors;
 
@@ -21,9 +22,17 @@ public sealed record MergeOptions
     /// <summary>Quantise the merged checkpoint to 4 bits (bitsandbytes layout) as a last step.</summary>
     public QuantizeSettings? QuantizeOutput { get; init; }
     public bool Force { get; init; }
+    /// <summary>
+    /// The adapter's record of the base it was trained against (null: a PEFT-made adapter). The drift is measured
+    /// against that model (base rebuilt as trained + adapter), whatever the merge base.
+    /// </summary>
+    public BasePreparation? Preparation { get; init; }
     /// <summary>Samples for the drift report (merged vs unmerged logits).</summary>
     public int DriftSamples { get; init; } = 3;
 }
 
-/// <summary>max and mean |Δlogit| between the merged checkpoint and base + adapter, over every position of the samples.</summary>
-public readonly record struct MergeDrift(double Max, double Mean, int Samples, long Logits);
+/// <summary>
+/// max and mean |Δlogit| between the merged checkpoint and <paramref name="Reference"/> (the model as trained: base
+/// rebuilt as recorded + adapter; without a record, the merge base + adapter), over every position of the samples.
+/// </summary>
+public readonly record struct MergeDrift(double Max, double Mean, int Samples, long Logits, string Reference);

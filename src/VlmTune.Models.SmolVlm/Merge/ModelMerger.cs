@@ -13,23 +13,27 @@ namespace VlmTune.Models.SmolVlm.Merge;
 /// Folds a PEFT adapter into its base and writes a standalone HF checkpoint (sharded safetensors + index when large,
 /// config, tokenizer, processor, chat template). LoRA: W' = W + s·B·A. DoRA: W' = m / ‖W + s·B·A‖_row ∘ (W + s·B·A)
 /// (PEFT's merge, the norm taken on the weight merged into). modules_to_save weights replace the base ones.
-/// Reports the drift between the merged checkpoint and base + adapter on seeded samples.
+/// Reports the drift between the merged checkpoint and the model as trained (the base rebuilt from the adapter's
+/// <see cref="BasePreparation"/> + adapter; without one, the merge base + adapter) on seeded samples.
 /// </summary>
 public static class ModelMerger
 {
     public static MergeDrift Merge(string baseDir, string adapterDir, string output, MergeOptions options, Device device, Action<string>? progress = null)
     {
         OutputDirectory.Check(output, options.Force, baseDir, adapterDir);
+        var prep = options.Preparation;
+        if (prep != null)
+        {
+            string hash = BasePreparation.HashWeights(baseDir);
+            if (!string.Equals(hash, prep.BaseWeightsSha256, StringComparison.OrdinalIgnoreCase))
+                progress?.Invoke($"warning: the base checkpoint {baseDir} (weights sha256 {hash}) is not the one the adapter was trained on " +
+                                 $"(sha256 {prep.BaseWeightsSha256}, recorded in {Path.Combine(adapterDir, BasePreparation.FileName)})");
+        }
         var model = SmolVlmModel.Load(baseDir, device, out _);
         var config = model.Config;
         if (options.Onto == MergeBase.Dequantized) ModelQuantizer.QuantizeInPlace(model, options.TrainingQuantization);
         var adapters = AdapterSet.Load(model, adapterDir);
         progress?.Invoke($"merge: {adapters.Adapters.Count} adapted modules, {adapters.SavedModules.Count} saved modules, onto the {(options.Onto == MergeBase.Original ? "original" : "dequantized")} base");
-
-        var samples = DriftInputs(config, options.DriftSamples);
-        var unmerged = new List<float[]>();
-        using (GradMode.NoGrad())
-            foreach (var s in samples) unmerged.Add(model.Forward(s).ToFloatArray());
 
         // Merged (f32) weight per adapted linear; every other tensor as the model holds it.
         var merged = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -90,7 +94,26 @@ public static class ModelMerger
             throw;
         }
 
+        // The reference: the model as trained. The merge model is it when it was merged onto that same base.
+        var reference = model;
+        string against = prep == null ? $"the {(options.Onto == MergeBase.Original ? "original" : "dequantized")} base + adapter" : $"the model as trained ({prep.Describe()}) + adapter";
+        bool mergedOntoTrainedBase = prep == null || (options.Onto == MergeBase.Dequantized
+            ? prep.Quantization is { } tq && SameQuantization(tq, options.TrainingQuantization)
+            : prep.Quantization == null);
+        if (!mergedOntoTrainedBase)
+        {
+            reference = SmolVlmModel.Load(baseDir, device, out _);
+            if (prep!.Quantization is { } q) ModelQuantizer.QuantizeInPlace(reference, q);
+            AdapterSet.Load(reference, adapterDir);
+        }
+        if (prep != null) reference.ComputeDType = prep.ComputeDType;
+        var samples = DriftInputs(config, options.DriftSamples);
+        var unmerged = new List<float[]>();
+        using (GradMode.NoGrad())
+            foreach (var s in samples) unmerged.Add(reference.Forward(s).ToFloatArray());
+
         var reloaded = SmolVlmModel.Load(output, device, out _);
+        reloaded.ComputeDType = reference.ComputeDType;
         double max = 0, sum = 0;
         long count = 0;
         using (GradMode.NoGrad())
@@ -107,8 +130,11 @@ public static class ModelMerger
                 count += b.Length;
             }
         }
-        return new MergeDrift(max, count == 0 ? 0 : sum / count, samples.Count, count);
+        return new MergeDrift(max, count == 0 ? 0 : sum / count, samples.Count, count, against);
     }
+
+    static bool SameQuantization(QuantizeSettings a, QuantizeSettings b) =>
+        a.Type == b.Type && a.Blocksize == b.Blocksize && a.DoubleQuant == b.DoubleQuant && a.Skip.SequenceEqual(b.Skip, StringComparer.Ordinal);
 
     static DType StorageDType(SmolVlmConfig config) => config.TorchDtype switch
     {

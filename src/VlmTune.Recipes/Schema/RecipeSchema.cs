@@ -137,7 +137,7 @@ internal static class RecipeSchema
         K("dpo.beta", Num, r => Dpo(r).Beta, (r, v) => r with { Dpo = Dpo(r) with { Beta = v } },
             "strength of the pull towards the reference model", Check.Positive),
         K("dpo.loss", DpoLosses, r => Dpo(r).Loss, (r, v) => r with { Dpo = Dpo(r) with { Loss = v } },
-            "DPO loss variant (TRL loss_type names)"),
+            "DPO loss variant (TRL loss_type names); ipo length-normalises inside the loss only, rewards/* and logps/* stay sequence sums (current TRL)"),
         K("dpo.label_smoothing", Num, r => Dpo(r).LabelSmoothing, (r, v) => r with { Dpo = Dpo(r) with { LabelSmoothing = v } },
             "assumed label-noise rate: cDPO with sigmoid, robust DPO with robust; 0 for ipo and hinge", Check.HalfInterval),
         K("dpo.cache_reference", Bool, r => Dpo(r).CacheReference, (r, v) => r with { Dpo = Dpo(r) with { CacheReference = v } },

@@ -25,6 +25,8 @@ public struct Q4View
     public float Offset;
     public int BlockShift;
     public int DoubleQuant;
+    /// <summary>KTensor.F32, BF16 or F16: the dtype each dequantised value is rounded to (Packed4BitWeight.ValueDType).</summary>
+    public int ValueKind;
 }
 
 /// <summary>
@@ -38,7 +40,8 @@ public static class Quant4BitKernels
     /// <summary>
     /// dst[dst.Offset + (e − start)] = code[nibble(e)] · scale[e / bs] for e in [start, start + count), count ≥ 1;
     /// dst is contiguous f32 or bf16 (round to nearest even). scale = absmax[b], or nested_code[q[b]] · nested[b/256]
-    /// + offset (product rounded, then the sum rounded). One thread per packed byte (two elements), grid-stride.
+    /// + offset (product rounded, then the sum rounded); the product is then rounded to w.ValueKind (bf16/f16, nearest
+    /// even) as bitsandbytes' dequantize_4bit does. One thread per packed byte (two elements), grid-stride.
     /// </summary>
     [GpuKernel(KernelGrouping.Explicit, NoSpill = true)]
     public static void Dequantize(Q4View w, long start, long count, KTensor dst)
@@ -50,10 +53,14 @@ public static class Quant4BitKernels
             long e = j << 1;
             float s = Scale(w, e >> w.BlockShift);
             int pair = w.Packed[j];
-            if (e >= start) dst.Store(dst.Offset + (e - start), KMath.MulRn(w.Code[pair >> 4], s));
-            if (e + 1 < end) dst.Store(dst.Offset + (e + 1 - start), KMath.MulRn(w.Code[pair & 0xF], s));
+            if (e >= start) dst.Store(dst.Offset + (e - start), RoundValue(w.ValueKind, KMath.MulRn(w.Code[pair >> 4], s)));
+            if (e + 1 < end) dst.Store(dst.Offset + (e + 1 - start), RoundValue(w.ValueKind, KMath.MulRn(w.Code[pair & 0xF], s)));
         }
     }
+
+    /// <summary>v rounded to bf16 or f16 (nearest even) and widened back; f32 unchanged.</summary>
+    static float RoundValue(int kind, float v) =>
+        kind == KTensor.BF16 ? Num.Bf16ToFloat(Num.FloatToBf16(v)) : kind == KTensor.F16 ? Num.HalfToFloat(Num.FloatToHalf(v)) : v;
 
     /// <summary>The f32 scale of block b.</summary>
     static float Scale(in Q4View w, long b)

@@ -26,6 +26,11 @@ public sealed class Packed4BitWeight
     public Tensor? NestedAbsmax { get; init; }
     public float[]? NestedCode { get; init; }
     public float Offset { get; init; }
+    /// <summary>
+    /// The quant state's dtype (the original weight's: BF16 for a bf16 checkpoint). As bitsandbytes' dequantize_4bit,
+    /// every dequantised value code · scale (f32) is rounded to it before the matmul; F32 keeps the f32 product.
+    /// </summary>
+    public DType ValueDType { get; init; } = DType.F32;
     /// <summary>Label for messages (e.g. the checkpoint key).</summary>
     public string? Name { get; init; }
 

@@ -4,20 +4,23 @@ using VlmTune.Tensors.Autograd;
 namespace VlmTune.Training.Dpo;
 
 // B = preference pairs in the batch. Inputs are (B) f32 sequence log-probs: the SUM over completion tokens of
-// log softmax(logits_{t-1})[y_t] (TRL concatenated_forward), or, for IPO, that sum divided by the token count.
+// log softmax(logits_{t-1})[y_t] (TRL concatenated_forward), for every loss type; IPO also takes the completion token
+// counts (B) Lc, Lr.
 //
 // Formulas (TRL v0.22 DPOTrainer.dpo_loss; finetune.md §2.5 and errata §6):
 //   z        = (πc − πr) − (rc − rr)                                  (TRL's "logits")
 //   sigmoid  = −(1−ε)·logσ(βz) − ε·logσ(−βz)                         (ε > 0: cDPO)
 //   robust   = (−(1−ε)·logσ(βz) + ε·logσ(−βz)) / (1 − 2ε)
 //   hinge    = relu(1 − βz)
-//   ipo      = (z − 1/(2β))²                                          (z from length-normalised log-probs)
+//   ipo      = (zₙ − 1/(2β))²,  zₙ = (πc − rc)/Lc − (πr − rr)/Lr       (length normalisation inside the loss only)
 //   loss     = mean over B
 //   rewards  = β·(π − r), detached
 //
 // Everything is built from existing engine ops, so the loss stays on the inputs' device and autograd derives the
-// backward: no new kernel. IPO follows TRL ≤ 0.22: the log-probs themselves are normalised by the caller, so the
-// logged rewards and logps are per-token for IPO (current TRL normalises only inside the loss).
+// backward: no new kernel. IPO follows current TRL (DPOTrainer._compute_loss: chosen_scores / chosen_mask.sum(),
+// the same for rejected): only the loss is length-normalised, so the rewards and logged logps are sequence SUMS for
+// every loss type. (TRL ≤ 0.22 normalised the log-probs themselves, which made IPO's logged rewards per-token; zₙ is
+// algebraically the same, so the IPO loss and its gradients are unchanged.)
 /// <summary>The DPO loss family on engine tensors (pure; differentiable; device-resident).</summary>
 public static class DpoLoss
 {
@@ -28,8 +31,10 @@ public static class DpoLoss
     /// <param name="policyRejected">(B) log πθ(y⁻|x)</param>
     /// <param name="refChosen">(B) log πref(y⁺|x) (normally computed without grad)</param>
     /// <param name="refRejected">(B) log πref(y⁻|x)</param>
+    /// <param name="chosenTokens">(B) f32 completion token counts of the chosen sequences (each ≥ 1); required for IPO.</param>
+    /// <param name="rejectedTokens">(B) f32 completion token counts of the rejected sequences; required for IPO.</param>
     public static DpoLossResult Compute(Tensor policyChosen, Tensor policyRejected, Tensor refChosen, Tensor refRejected,
-        DpoLossSettings settings)
+        DpoLossSettings settings, Tensor? chosenTokens = null, Tensor? rejectedTokens = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
@@ -42,7 +47,7 @@ public static class DpoLoss
             DpoLossType.Sigmoid => SmoothedSigmoid(z, beta, eps, robust: false),
             DpoLossType.Robust => SmoothedSigmoid(z, beta, eps, robust: true),
             DpoLossType.Hinge => Ops.Relu(Ops.AddScalar(Ops.Scale(z, -beta), 1f)),
-            DpoLossType.Ipo => Ops.Square(Ops.AddScalar(z, -1f / (2f * beta))),
+            DpoLossType.Ipo => Ops.Square(Ops.AddScalar(IpoDelta(policyChosen, policyRejected, refChosen, refRejected, chosenTokens, rejectedTokens), -1f / (2f * beta))),
             _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.LossType, "unknown DPO loss type"),
         };
         var loss = Ops.Mean(losses);
@@ -54,6 +59,16 @@ public static class DpoLoss
             rejectedRewards = Ops.Scale(Ops.Sub(policyRejected.Detach(), refRejected.Detach()), beta);
         }
         return new DpoLossResult(loss, chosenRewards, rejectedRewards);
+    }
+
+    /// <summary>zₙ = (πc − rc)/Lc − (πr − rr)/Lr: IPO's length-normalised log-ratio difference (B).</summary>
+    static Tensor IpoDelta(Tensor pc, Tensor pr, Tensor rc, Tensor rr, Tensor? lc, Tensor? lr)
+    {
+        if (lc == null || lr == null)
+            throw new ArgumentException("DPO loss: IPO needs the completion token counts of the chosen and rejected sequences");
+        if (lc.Shape != pc.Shape || lr.Shape != pc.Shape)
+            throw new ShapeException($"DPO loss: IPO token counts {lc.Shape}, {lr.Shape} must be (B) like the log-probs {pc.Shape}");
+        return Ops.Sub(LengthNormalise(Ops.Sub(pc, rc), lc), LengthNormalise(Ops.Sub(pr, rr), lr));
     }
 
     /// <summary>
@@ -71,7 +86,7 @@ public static class DpoLoss
     }
 
     /// <summary>
-    /// Per-token (length-normalised) log-probs for IPO: <paramref name="logpSums"/> (B) divided by
+    /// Per-token (length-normalised) log-probs: <paramref name="logpSums"/> (B) divided by
     /// <paramref name="tokenCounts"/> (B, f32, each ≥ 1: the completion tokens of each sequence). Differentiable.
     /// </summary>
     public static Tensor LengthNormalise(Tensor logpSums, Tensor tokenCounts)

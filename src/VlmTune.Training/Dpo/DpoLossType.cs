@@ -9,7 +9,7 @@ public enum DpoLossType
     /// <summary>["sigmoid"] −(1−ε)·logσ(βz) − ε·logσ(−βz). With ε &gt; 0 this is cDPO (TRL ≤ 0.22 and torchtune; current TRL ignores ε here).</summary>
     Sigmoid,
 
-    /// <summary>["ipo"] (z − 1/(2β))². The caller passes length-normalised log-probs (<see cref="DpoLoss.LengthNormalise"/>).</summary>
+    /// <summary>["ipo"] (zₙ − 1/(2β))² with zₙ the log-ratios divided by the completion lengths inside the loss (current TRL); rewards and logps stay sums.</summary>
     Ipo,
 
     /// <summary>["hinge"] relu(1 − βz) (SLiC).</summary>

@@ -11,7 +11,7 @@ namespace VlmTune.Training.Dpo;
 /// (ties count as wrong, so it reads 0 when policy = reference).</item>
 /// <item><c>rewards/margins</c> = mean (chosen reward − rejected reward).</item>
 /// <item><c>logps/chosen</c>, <c>logps/rejected</c> = mean policy log-probs as passed to the loss: SUMS over completion
-/// tokens (TRL's code; its docs say "average"), or per-token values for IPO, whose caller normalises them.</item>
+/// tokens for every loss type, IPO included (current TRL; its docs say "average"; IPO normalises inside the loss only).</item>
 /// </list>
 /// </summary>
 public sealed record DpoMetrics(float RewardsChosen, float RewardsRejected, float RewardsAccuracies, float RewardsMargins,

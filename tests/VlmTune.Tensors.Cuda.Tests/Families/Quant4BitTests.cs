@@ -58,8 +58,9 @@ public class Quant4BitTests
             ? Quantizer4Bit.QuantizeBf16(bf16, bs, type, dq, [outF, inF])
             : Quantizer4Bit.Quantize(w, bs, type, dq, [outF, inF]);
 
-    static Packed4BitWeight ToWeight(Quantized4Bit q, Device d) => new()
+    static Packed4BitWeight ToWeight(Quantized4Bit q, Device d, DType valueDType = DType.F32) => new()
     {
+        ValueDType = valueDType,
         OutFeatures = (int)q.Shape[0], InFeatures = (int)q.Shape[1], Blocksize = q.Blocksize,
         Code = QuantTables.For(q.QuantType).ToArray(),
         Packed = TOps.FromArray(q.Packed, new Shape(q.Packed.Length), d),
@@ -179,6 +180,8 @@ public class Quant4BitTests
         Assert.Equal(a.Packed.ToArray<byte>(), b.Packed.ToArray<byte>());
         Assert.Equal(a.Code, b.Code);
         Assert.Equal(a.Offset, b.Offset);
+        Assert.Equal(dtype, a.ValueDType);   // the quant state's dtype: values round to it before the matmul
+        Assert.Equal(dtype, b.ValueDType);
         if (dq)
         {
             Assert.Equal(a.QuantizedAbsmax!.ToArray<byte>(), b.QuantizedAbsmax!.ToArray<byte>());
@@ -220,6 +223,33 @@ public class Quant4BitTests
         var hostBf16 = new ushort[q.Count];
         Quantizer4Bit.DequantizeBf16(q, hostBf16);
         Assert.Equal(hostBf16, devBf16.ToArray<ushort>());
+    }
+
+    [Theory]
+    [InlineData(7, 45, 64, QuantType.Nf4, true, DType.BF16)]
+    [InlineData(5, 301, 256, QuantType.Fp4, false, DType.BF16)]
+    [InlineData(5, 301, 128, QuantType.Nf4, true, DType.F16)]
+    public void Dequantize_rounds_to_the_quant_state_dtype_on_both_backends(int outF, int inF, int bs, QuantType type, bool dq, DType valueDType)
+    {
+        // bitsandbytes' dequantize_4bit returns the quant state's dtype: code · scale in f32, rounded to bf16/f16.
+        var q = HostQuantize(Weights(11, outF, inF, bs, type), null, outF, inF, bs, type, dq);
+        var reference = new float[q.Count];
+        Quantizer4Bit.DequantizeRef(q, reference);
+        var expected = reference.Select(v => valueDType == DType.BF16 ? Num.Bf16ToFloat(Num.FloatToBf16(v)) : (float)(System.Half)v).ToArray();
+        var cpu = TOps.Empty(new Shape(outF, inF), DType.F32, Sim.Cpu);
+        Sim.Cpu.Backend.Dequantize4Bit(ToWeight(q, Sim.Cpu, valueDType), cpu);
+        var dev = TOps.Empty(new Shape(outF, inF), DType.F32, Sim.Device);
+        Sim.Backend.Dequantize4Bit(ToWeight(q, Sim.Device, valueDType), dev);
+        Assert.Equal(Bits(expected), Bits(cpu.ToArray<float>()));
+        Assert.Equal(Bits(expected), Bits(dev.ToArray<float>()));
+        Assert.NotEqual(Bits(reference), Bits(expected));   // the rounding is visible on these weights
+
+        var x = Sim.Rand(23, 3, inF);
+        var yc = TOps.Empty(new Shape(3, outF), DType.F32, Sim.Cpu);
+        Sim.Cpu.Backend.MatMul4Bit(x, ToWeight(q, Sim.Cpu, valueDType), yc, false);
+        var yd = TOps.Empty(new Shape(3, outF), DType.F32, Sim.Device);
+        Sim.Backend.MatMul4Bit(x.To(Sim.Device), ToWeight(q, Sim.Device, valueDType), yd, false);
+        Close.Tensors(yc, yd, 1e-5f, 1e-6f, "y");
     }
 
     [Fact]

@@ -47,15 +47,11 @@ public class DpoLossTests
         Tensor pc = leafC, pr = leafR;
         var rc = Ops.FromArray(c.RefChosen, shape, Cpu);
         var rr = Ops.FromArray(c.RefRejected, shape, Cpu);
-        if (c.ChosenTokenCounts is { } cc && c.RejectedTokenCounts is { } rcn)
-        {
-            pc = DpoLoss.LengthNormalise(pc, cc);
-            pr = DpoLoss.LengthNormalise(pr, rcn);
-            rc = DpoLoss.LengthNormalise(rc, cc);
-            rr = DpoLoss.LengthNormalise(rr, rcn);
-        }
+        // IPO (current TRL): sums in, the completion lengths normalise inside the loss only; rewards and logps stay sums.
+        Tensor? lc = c.ChosenTokenCounts is { } cc ? Ops.FromArray(cc.Select(n => (float)n).ToArray(), shape, Cpu) : null;
+        Tensor? lr = c.RejectedTokenCounts is { } rcn ? Ops.FromArray(rcn.Select(n => (float)n).ToArray(), shape, Cpu) : null;
         var settings = new DpoLossSettings { Beta = c.Beta, LossType = TypeOf(c.LossType), LabelSmoothing = c.LabelSmoothing };
-        return (DpoLoss.Compute(pc, pr, rc, rr, settings), pc, pr, leafC, leafR);
+        return (DpoLoss.Compute(pc, pr, rc, rr, settings, lc, lr), pc, pr, leafC, leafR);
     }
 
     [Theory, MemberData(nameof(CaseIndices))]
@@ -89,6 +85,19 @@ public class DpoLossTests
         var m = DpoMetrics.From(result, pc, pr);
         Close(c.Metrics, [m.RewardsChosen, m.RewardsRejected, m.RewardsAccuracies, m.RewardsMargins, m.LogpsChosen, m.LogpsRejected],
             $"{c} metrics");
+    }
+
+    [Fact]
+    public void Ipo_logs_sequence_sums_and_needs_the_token_counts()
+    {
+        // Current TRL: rewards = β·(π − ref) on sums for IPO too; only the loss divides by the completion lengths.
+        var c = DpoFixtures.Cases.First(x => x.LossType == "ipo");
+        var (result, _, _, _, _) = Run(c);
+        float beta = c.Beta;
+        Close(c.PolicyChosen.Zip(c.RefChosen, (p, r) => beta * (p - r)).ToArray(), result.ChosenRewards.ToFloatArray(), "ipo chosen rewards are sums");
+        var shape = new Shape(c.PolicyChosen.Length);
+        var t = Ops.FromArray(c.PolicyChosen, shape, Cpu);
+        Assert.Throws<ArgumentException>(() => DpoLoss.Compute(t, t, t, t, new DpoLossSettings { LossType = DpoLossType.Ipo }));
     }
 
     [Fact]
