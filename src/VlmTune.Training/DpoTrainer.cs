@@ -174,7 +174,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
     string CacheKey(DType computeDType)
     {
         using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        h.AppendData(File.ReadAllBytes(s.TrainData));
+        foreach (var f in DatasetReader.Files(s.TrainData, Options())) h.AppendData(File.ReadAllBytes(f));
         h.AppendData(File.ReadAllBytes(Path.Combine(s.ModelDir, "config.json")));
         foreach (var f in Directory.GetFiles(s.ModelDir, "*.safetensors").Order())
             h.AppendData(System.Text.Encoding.UTF8.GetBytes($"{Path.GetFileName(f)}:{new FileInfo(f).Length};"));
@@ -185,10 +185,10 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
 
     List<EncodedPair> LoadPairs(Data.SmolVlmProcessor processor)
     {
-        if (!File.Exists(s.TrainData)) throw new FileNotFoundException($"{s.TrainData}: data file not found");
+        if (!DatasetReader.Exists(s.TrainData)) throw new FileNotFoundException($"{s.TrainData}: data file not found");
         var log = new BadRecordLog(s.OnBadRecord);
         var encoder = new PreferenceEncoder(processor, new EncodingOptions { AssistantOnly = s.AssistantOnly, Overflow = s.Overflow });
-        using var ds = DatasetReader.OpenPreference(s.TrainData, new DatasetOptions { OnBadRecord = s.OnBadRecord, AllowOutsideRoot = s.AllowOutsideRoot });
+        using var ds = DatasetReader.OpenPreference(s.TrainData, Options());
         var list = new List<EncodedPair>();
         foreach (var ex in ds.Examples(log))
             if (encoder.Encode(ex) is { } e) list.Add(e);
@@ -196,6 +196,11 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
         _log.Info($"data: {list.Count} preference pairs");
         return list;
     }
+
+    DatasetOptions Options() => new()
+    {
+        OnBadRecord = s.OnBadRecord, AllowOutsideRoot = s.AllowOutsideRoot, Split = s.DataSplit, Config = s.DataConfig, Log = _log.Info,
+    };
 
     static DpoMetrics Average(List<DpoMetrics> m) => new(
         m.Average(x => x.RewardsChosen), m.Average(x => x.RewardsRejected), m.Average(x => x.RewardsAccuracies),

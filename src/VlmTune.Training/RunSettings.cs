@@ -41,6 +41,10 @@ public sealed record RunSettings
     public OverflowPolicy Overflow { get; init; } = OverflowPolicy.Error;
     public BadRecordPolicy OnBadRecord { get; init; } = BadRecordPolicy.Error;
     public bool AllowOutsideRoot { get; init; }
+    /// <summary>Parquet folders and Hub datasets: the training split, the split for <see cref="EvalData"/>, the config.</summary>
+    public string DataSplit { get; init; } = "train";
+    public string EvalSplit { get; init; } = "test";
+    public string? DataConfig { get; init; }
     public bool Shuffle { get; init; } = true;
     public int EvalEverySteps { get; init; }
     public int EvalBatchSize { get; init; } = 1;

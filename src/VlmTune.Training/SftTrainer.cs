@@ -121,13 +121,13 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
 
     (List<EncodedSample> Train, List<EncodedSample> Eval) LoadData(SmolVlmProcessor processor)
     {
-        var options = new DatasetOptions { OnBadRecord = s.OnBadRecord, AllowOutsideRoot = s.AllowOutsideRoot };
+        var options = new DatasetOptions { OnBadRecord = s.OnBadRecord, AllowOutsideRoot = s.AllowOutsideRoot, Split = s.DataSplit, Config = s.DataConfig, Log = _log.Info };
         var encoder = new SftEncoder(processor, new EncodingOptions { AssistantOnly = s.AssistantOnly, Overflow = s.Overflow });
         var log = new BadRecordLog(s.OnBadRecord);
-        List<EncodedSample> Encode(string path)
+        List<EncodedSample> Encode(string path, string split)
         {
-            if (!File.Exists(path)) throw new FileNotFoundException($"{path}: data file not found");
-            using var ds = DatasetReader.OpenSft(path, options);
+            if (!DatasetReader.Exists(path)) throw new FileNotFoundException($"{path}: data file not found");
+            using var ds = DatasetReader.OpenSft(path, options with { Split = split });
             var list = new List<EncodedSample>();
             foreach (var ex in ds.Examples(log))
             {
@@ -142,9 +142,9 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
             }
             return list;
         }
-        var train = Encode(s.TrainData);
+        var train = Encode(s.TrainData, s.DataSplit);
         List<EncodedSample> eval;
-        if (s.EvalData != null) eval = Encode(s.EvalData);
+        if (s.EvalData != null) eval = Encode(s.EvalData, s.EvalSplit);
         else if (s.EvalCount > 0 || s.EvalFraction > 0)
         {
             int want = s.EvalCount > 0 ? s.EvalCount : (int)Math.Ceiling(s.EvalFraction * train.Count - 1e-9);

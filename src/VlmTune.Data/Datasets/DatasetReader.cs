@@ -26,6 +26,10 @@ public static class DatasetReader
             : new JsonlDataset<PreferenceExample>(path, options, static (parser, root) => parser.ParsePreference(root));
     }
 
+    /// <summary>The files behind <paramref name="path"/>: the parquet shards it resolves to, or the JSONL file itself.</summary>
+    public static IReadOnlyList<string> Files(string path, DatasetOptions? options = null) =>
+        ParquetFiles.Locate(path, options ?? DatasetOptions.Default, options?.Log) ?? [path];
+
     /// <summary>True when <paramref name="path"/> names something <see cref="OpenSft"/> can open (a file, a folder, a Hub id).</summary>
     public static bool Exists(string path) => File.Exists(path) || Directory.Exists(path) || Hub.HubLocator.IsHubId(path, Hub.HubRepoType.Dataset);
 }
