@@ -27,7 +27,7 @@ public static class HubModels
         }
         catch (HubException e)
         {
-            throw new UserErrorException(e.Message);
+            throw new UserErrorException($"{pathOrId} is not a local folder, and as a Hub id: {e.Message}");
         }
     }
 }
