@@ -14,8 +14,8 @@ public static class InspectDatasetCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model directory (tokenizer.json, chat template, processor configs).", Required = true };
-        var data = new Option<string>("--data") { Description = "The JSONL dataset.", Required = true };
+        var model = new Option<string>("--model") { Description = "Model directory (tokenizer.json, chat template, processor configs), or a Hub id org/name[@revision].", Required = true };
+        var data = new Option<string>("--data") { Description = "The dataset: JSONL, a .parquet file or folder of shards (train split), or a Hub dataset id.", Required = true };
         var kind = new Option<string>("--kind") { Description = "Record format.", DefaultValueFactory = _ => "sft" };
         kind.AcceptOnlyFromAmong("sft", "dpo");
         var maxLength = new Option<int?>("--max-length") { Description = "Maximum tokens per sample (default: the model's model_max_length)." };
@@ -36,7 +36,7 @@ public static class InspectDatasetCommand
     static int Run(string modelDir, string dataPath, DatasetKind kind, int? maxLength, BadRecordPolicy policy, OverflowPolicy overflow, bool allowOutside)
     {
         if (maxLength is <= 0) throw new UserErrorException($"--max-length must be positive, got {maxLength}");
-        var processor = SmolVlmProcessor.FromDirectory(modelDir, maxLength);
+        var processor = SmolVlmProcessor.FromDirectory(HubModels.Resolve(modelDir), maxLength);
         var report = DatasetInspector.Inspect(dataPath, kind, processor,
             new DatasetOptions { OnBadRecord = policy, AllowOutsideRoot = allowOutside },
             new EncodingOptions { Overflow = overflow });
