@@ -1,17 +1,20 @@
 using System.Text.Json;
 using Serilog;
+using VlmTune.Cli.TensorBoard;
 using VlmTune.Training;
 
 namespace VlmTune.Cli;
 
 /// <summary>
 /// Training output: Serilog to the console and to {run}/train.log, one JSON line per step/eval in {run}/metrics.jsonl,
-/// and a compact progress line (step/total, ETA, loss, tokens/s) every `every` steps.
+/// a TensorBoard event file next to it (the same scalars; <c>tensorboard --logdir runs/</c>), and a compact progress
+/// line (step/total, ETA, loss, tokens/s) every `every` steps.
 /// </summary>
 public sealed class RunObserver : ITrainingObserver, IDisposable
 {
     readonly Serilog.Core.Logger _log;
     StreamWriter _metrics;
+    readonly TfEventWriter? _events;
     readonly int _every;
     readonly DateTime _started = DateTime.UtcNow;
     readonly string _runDir;
@@ -21,7 +24,8 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
     public Action<StepReport>? OnStep { get; set; }
 
     /// <param name="console">Also log to the console (off while a live progress display owns the terminal).</param>
-    public RunObserver(string runDir, int every, bool console = true)
+    /// <param name="tensorboard">Also write events.out.tfevents.* in the run directory.</param>
+    public RunObserver(string runDir, int every, bool console = true, bool tensorboard = true)
     {
         Directory.CreateDirectory(runDir);
         _runDir = runDir;
@@ -32,6 +36,7 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
             .WriteTo.File(Path.Combine(runDir, "train.log"), outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] {Message:lj}{NewLine}")
             .CreateLogger();
         _metrics = new StreamWriter(Path.Combine(runDir, "metrics.jsonl"), append: true) { AutoFlush = true };
+        if (tensorboard) _events = new TfEventWriter(runDir);
     }
 
     public void Info(string message) => _log.Information("{Message:l}", message);
@@ -50,6 +55,8 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
         if (r.DevicePeakMb is { } peak) fields.Add(("device_peak_mb", Math.Round(peak, 1)));
         if (r.DeviceReservedMb is { } reserved) fields.Add(("device_reserved_mb", Math.Round(reserved, 1)));
         Line([.. fields]);
+        _events?.Scalars(r.Step, ("train/loss", r.Loss), ("train/learning_rate", r.Lr), ("train/grad_norm", r.GradNorm),
+            ("train/tokens_per_s", r.TokensPerSecond), ("train/supervised_tokens", r.SupervisedTokens));
         if (r.Step % _every != 0 && r.Step != r.TotalSteps) return;
         double elapsed = (DateTime.UtcNow - _started).TotalSeconds;
         double eta = elapsed / r.Step * (r.TotalSteps - r.Step);
@@ -61,6 +68,9 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
     {
         Line(("step", step), ("rewards/chosen", m.RewardsChosen), ("rewards/rejected", m.RewardsRejected), ("rewards/accuracies", m.RewardsAccuracies),
             ("rewards/margins", m.RewardsMargins), ("logps/chosen", m.LogpsChosen), ("logps/rejected", m.LogpsRejected));
+        _events?.Scalars(step, ("train/rewards/chosen", m.RewardsChosen), ("train/rewards/rejected", m.RewardsRejected),
+            ("train/rewards/accuracies", m.RewardsAccuracies), ("train/rewards/margins", m.RewardsMargins),
+            ("train/logps/chosen", m.LogpsChosen), ("train/logps/rejected", m.LogpsRejected));
         _chosen.Add((step, m.RewardsChosen));
         _rejected.Add((step, m.RewardsRejected));
         if (step % _every == 0)
@@ -109,6 +119,7 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
     public void Eval(EvalReport r)
     {
         _evalLoss.Add((r.Step, r.Loss));
+        _events?.Scalars(r.Step, ("eval/loss", r.Loss), ("eval/token_accuracy", r.TokenAccuracy));
         Line(("step", r.Step), ("eval_loss", Math.Round(r.Loss, 6)), ("eval_token_accuracy", Math.Round(r.TokenAccuracy, 6)), ("eval_tokens", r.Tokens));
         _log.Information("eval @ step {Step}: loss {Loss:F4}, token accuracy {Acc:P1} over {N} tokens", r.Step, r.Loss, r.TokenAccuracy, r.Tokens);
     }
@@ -164,6 +175,7 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
     {
         SaveCurves();
         _metrics.Dispose();
+        _events?.Dispose();
         _log.Dispose();
     }
 }

@@ -3,7 +3,7 @@ namespace VlmTune.Recipes;
 /// <summary>YAML <c>data:</c> — JSONL inputs and how records become sequences.</summary>
 public sealed record DataSection
 {
-    /// <summary>Absolute path of the training JSONL (required; relative paths in the file resolve against the recipe's folder).</summary>
+    /// <summary>Absolute path of the training JSONL or parquet file / folder, or a Hub dataset id (required; relative paths in the file resolve against the recipe's folder).</summary>
     public string Train { get; init; } = "";
     /// <summary>Absolute path of an evaluation JSONL, or null (then <see cref="EvalFraction"/>/<see cref="EvalCount"/> may split train).</summary>
     public string? Eval { get; init; }
@@ -36,4 +36,10 @@ public sealed record DataSection
     /// computes), 4 on a 16-core GPU host (decode + resize of 640×480 JPEGs at ~20 ms each keeps a GPU step fed).
     /// </summary>
     public static int AutoWorkers(int processorCount) => Math.Clamp(processorCount / 4, 1, 8);
+    /// <summary>Parquet folders and Hub datasets: the training split.</summary>
+    public string Split { get; init; } = "train";
+    /// <summary>Parquet folders and Hub datasets: the split read when <see cref="Eval"/> names one.</summary>
+    public string EvalSplit { get; init; } = "test";
+    /// <summary>Parquet folders and Hub datasets: the config (subset), or null for the only one.</summary>
+    public string? Config { get; init; }
 }

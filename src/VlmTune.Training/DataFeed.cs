@@ -35,7 +35,10 @@ internal sealed class DataFeed : IDisposable
     public FeatureCacheContext? Cache { get; private set; }
 
     EncodingOptions Encoding => new() { AssistantOnly = _s.AssistantOnly, Overflow = _s.Overflow };
-    DatasetOptions Options => new() { OnBadRecord = _s.OnBadRecord, AllowOutsideRoot = _s.AllowOutsideRoot };
+    DatasetOptions Options => new()
+    {
+        OnBadRecord = _s.OnBadRecord, AllowOutsideRoot = _s.AllowOutsideRoot, Split = _s.DataSplit, Config = _s.DataConfig, Log = _log.Info,
+    };
 
     /// <summary>Plans the SFT data and opens the loaders (eval: data.eval, or records split off train as before).</summary>
     public static DataFeed OpenSft(RunSettings s, SmolVlmProcessor processor, SmolVlmModel model, AdapterSet adapters, ITrainingObserver log)
@@ -52,7 +55,7 @@ internal sealed class DataFeed : IDisposable
             StreamedLoader evalLoader;
             if (s.EvalData != null)
             {
-                var eval = feed.Open(DatasetReader.OpenSft, s.EvalData);
+                var eval = feed.Open(DatasetReader.OpenSft, s.EvalData, s.EvalSplit);
                 evalPlan = feed.Plan(eval, src => DatasetPlan.Sft(src, processor, feed.Encoding, badRecords, PlanThreads(s)));
                 evalLoader = StreamedLoader.Sft(eval, evalPlan, processor, feed.Encoding, images);
             }
@@ -88,7 +91,7 @@ internal sealed class DataFeed : IDisposable
             foreach (var w in Dpo.PairChecks.Summarise(pairWarnings.OrderBy(x => x.Line).ThenBy(x => x.Text, StringComparer.Ordinal).Select(x => x.Text))) log.Warn(w);
             if (s.EvalData != null)
             {
-                var eval = feed.Open(DatasetReader.OpenPreference, s.EvalData);
+                var eval = feed.Open(DatasetReader.OpenPreference, s.EvalData, s.EvalSplit);
                 feed.Eval = feed.Plan(eval, src => DatasetPlan.Preference(src, processor, feed.Encoding, badRecords, PlanThreads(s)));
                 feed.EvalLoader = StreamedLoader.Preference(eval, feed.Eval, processor, feed.Encoding, images);
             }
@@ -111,10 +114,11 @@ internal sealed class DataFeed : IDisposable
     /// <summary>The planning pass uses the loader's threads plus the training thread (it runs before training starts).</summary>
     static int PlanThreads(RunSettings s) => Math.Max(1, s.Workers + 1);
 
-    IDataset<T> Open<T>(Func<string, DatasetOptions, JsonlDataset<T>> open, string path)
+    /// <summary>Opens a JSONL file, parquet file or shard folder, or a Hub dataset id (its <paramref name="split"/>, default data.split).</summary>
+    IDataset<T> Open<T>(Func<string, DatasetOptions, IRecordDataset<T>> open, string path, string? split = null)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: data file not found");
-        var ds = open(path, Options);
+        if (!DatasetReader.Exists(path)) throw new FileNotFoundException($"{path}: data file not found");
+        var ds = open(path, split == null ? Options : Options with { Split = split });
         _sources.Add(ds);
         return ds;
     }

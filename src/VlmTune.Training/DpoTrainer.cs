@@ -168,7 +168,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
     string CacheKey(DType computeDType)
     {
         using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        h.AppendData(File.ReadAllBytes(s.TrainData));
+        foreach (var f in Data.Datasets.DatasetReader.Files(s.TrainData, Options())) h.AppendData(File.ReadAllBytes(f));
         h.AppendData(File.ReadAllBytes(Path.Combine(s.ModelDir, "config.json")));
         foreach (var f in Directory.GetFiles(s.ModelDir, "*.safetensors").Order())
             h.AppendData(System.Text.Encoding.UTF8.GetBytes($"{Path.GetFileName(f)}:{new FileInfo(f).Length};"));
@@ -179,6 +179,11 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             h.AppendData(System.Text.Encoding.UTF8.GetBytes($";eval split {s.EvalCount} {s.EvalFraction} {s.Seed}"));
         return Convert.ToHexString(h.GetHashAndReset()).ToLowerInvariant();
     }
+
+    Data.Datasets.DatasetOptions Options() => new()
+    {
+        OnBadRecord = s.OnBadRecord, AllowOutsideRoot = s.AllowOutsideRoot, Split = s.DataSplit, Config = s.DataConfig,
+    };
 
     /// <summary>Held-out reward metrics (adapters on vs off, no dropout, no grad), as the SFT trainer evaluates.</summary>
     DpoEvalReport EvaluatePairs(SmolVlmModel model, AdapterSet adapters, DataFeed data, int step, DropoutContext dropout)

@@ -41,6 +41,10 @@ public sealed record RunSettings
     public OverflowPolicy Overflow { get; init; } = OverflowPolicy.Error;
     public BadRecordPolicy OnBadRecord { get; init; } = BadRecordPolicy.Error;
     public bool AllowOutsideRoot { get; init; }
+    /// <summary>Parquet folders and Hub datasets: the training split, the split for <see cref="EvalData"/>, the config.</summary>
+    public string DataSplit { get; init; } = "train";
+    public string EvalSplit { get; init; } = "test";
+    public string? DataConfig { get; init; }
     public bool Shuffle { get; init; } = true;
     /// <summary>Background threads preparing batches (decode, preprocess, tokenise); 0 = on the training thread. Never changes results.</summary>
     public int Workers { get; init; }

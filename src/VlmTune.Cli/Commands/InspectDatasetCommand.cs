@@ -19,8 +19,8 @@ public static class InspectDatasetCommand
     public static Command Create()
     {
         var recipe = new Option<string?>("--recipe") { Description = "Take the model, data, max length, overflow and bad-record settings from this recipe (flags override)." };
-        var model = new Option<string?>("--model") { Description = "Model directory (tokenizer.json, chat template, processor configs); required without --recipe." };
-        var data = new Option<string?>("--data") { Description = "The JSONL dataset; required without --recipe (then data.train)." };
+        var model = new Option<string?>("--model") { Description = "Model directory (tokenizer.json, chat template, processor configs) or a Hub id org/name[@revision]; required without --recipe." };
+        var data = new Option<string?>("--data") { Description = "The dataset: JSONL, a .parquet file or folder of shards (train split), or a Hub dataset id; required without --recipe (then data.train)." };
         var kind = new Option<string?>("--kind") { Description = "Record format (default: detected from the records, or the recipe's kind)." };
         kind.AcceptOnlyFromAmong("sft", "dpo");
         var maxLength = new Option<int?>("--max-length") { Description = "Maximum tokens per sample (default: the recipe's data.max_length, else the model's model_max_length)." };
@@ -47,7 +47,7 @@ public static class InspectDatasetCommand
         }
         modelDir ??= recipe?.Model.Path ?? throw new UserErrorException("--model is required (or give --recipe)");
         dataPath ??= recipe?.Data.Train ?? throw new UserErrorException("--data is required (or give --recipe)");
-        if (!File.Exists(dataPath)) throw new UserErrorException($"{dataPath}: dataset file not found");
+        if (!DatasetReader.Exists(dataPath)) throw new UserErrorException($"{dataPath}: dataset not found");
         maxLength ??= recipe?.Data.MaxLength;
         var policy = (onBadName ?? (recipe?.Data.OnBadRecord == R.BadRecordPolicy.Skip ? "skip" : "error")) == "skip" ? BadRecordPolicy.Skip : BadRecordPolicy.Error;
         var overflow = overflowName switch
@@ -70,7 +70,7 @@ public static class InspectDatasetCommand
         else if (DatasetInspector.DetectKind(dataPath) is { } detected) (kind, kindSource) = (detected, "detected from the records");
         else (kind, kindSource) = (DatasetKind.Sft, "no record shows its kind; assuming sft");
 
-        var processor = SmolVlmProcessor.FromDirectory(modelDir, maxLength);
+        var processor = SmolVlmProcessor.FromDirectory(HubModels.Resolve(modelDir), maxLength);
         var report = DatasetInspector.Inspect(dataPath, kind, processor,
             new DatasetOptions { OnBadRecord = policy, AllowOutsideRoot = allowOutside },
             new EncodingOptions { Overflow = overflow, AssistantOnly = recipe?.Data.AssistantOnly ?? true },

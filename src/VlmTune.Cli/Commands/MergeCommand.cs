@@ -20,7 +20,7 @@ public static class MergeCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Base checkpoint directory.", Required = true };
+        var model = new Option<string>("--model") { Description = "Base checkpoint directory, or a Hub id org/name[@revision] (HF cache).", Required = true };
         var adapter = new Option<string>("--adapter") { Description = "PEFT adapter directory.", Required = true };
         var output = new Option<string>("--out") { Description = "Output directory (must be empty unless --force).", Required = true };
         var dtype = new Option<string?>("--dtype") { Description = "bf16 or f32 (default: the base checkpoint's dtype)." };
@@ -41,7 +41,7 @@ public static class MergeCommand
         };
         command.SetAction(r =>
         {
-            string baseDir = r.GetValue(model)!, adapterDir = r.GetValue(adapter)!, outDir = r.GetValue(output)!;
+            string baseDir = HubModels.Resolve(r.GetValue(model)!), adapterDir = r.GetValue(adapter)!, outDir = r.GetValue(output)!;
             Training.RunDirectory.CheckOutputPath(outDir, "--out", folder: true);
             if (!File.Exists(Path.Combine(baseDir, "config.json"))) throw new UserErrorException($"{baseDir}: no config.json (not a checkpoint directory)");
             if (!File.Exists(Path.Combine(adapterDir, "adapter_config.json"))) throw new UserErrorException($"{adapterDir}: no adapter_config.json (not a PEFT adapter folder)");
@@ -79,10 +79,21 @@ public static class MergeCommand
             var computeOn = DeviceSelection.Resolve(r.GetValue(device), null, m => Console.Error.WriteLine(m), m => Console.Error.WriteLine($"warning: {m}"));
             var drift = ModelMerger.Merge(baseDir, adapterDir, outDir, options, computeOn, m => Console.Error.WriteLine(m));
             Console.WriteLine($"merged onto the {(ontoBase == MergeBase.Original ? "original" : "dequantized")} base → {outDir} in {sw.Elapsed.TotalSeconds:F1} s");
+            ExportFilesStep(baseDir, adapterDir, outDir);
             Console.WriteLine($"drift vs {drift.Reference} on {drift.Samples} samples ({drift.Logits} logits): max |Δlogit| {drift.Max:G3}, mean {drift.Mean:G3}");
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The files transformers' AutoModelForVision2Seq / AutoProcessor need, checked against the input.</summary>
+    static void ExportFilesStep(string baseDir, string adapterDir, string outDir)
+    {
+        var report = Checkpoints.Export.HfExportFiles.Complete(baseDir, adapterDir, outDir);
+        Console.WriteLine("files for transformers (AutoModelForVision2Seq / AutoProcessor), checked against the input checkpoint:");
+        foreach (var e in report) Console.WriteLine($"  {(e.Problem ? "!" : " ")} {e.File}: {e.Status}");
+        if (report.Any(e => e.Problem))
+            Console.Error.WriteLine($"warning: {report.Count(e => e.Problem)} file problem(s) above: transformers may not load {outDir}");
     }
 
     static QuantType ParseType(string s, string flag) => s switch

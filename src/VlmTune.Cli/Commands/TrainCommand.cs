@@ -44,10 +44,11 @@ public static class TrainCommand
         if (recipe.Kind != kind)
             throw new UserErrorException($"{recipePath}: kind is {recipe.Kind.ToString().ToLowerInvariant()}, but this is `vlmtune {kind.ToString().ToLowerInvariant()}`");
         var settings = RecipeMapping.ToRunSettings(recipe) with { Extend = lifecycle.Extend };
+        settings = settings with { ModelDir = HubModels.Resolve(settings.ModelDir) };   // a Hub id → its snapshot in the HF cache
         if (!File.Exists(Path.Combine(settings.ModelDir, "config.json")))
             throw new UserErrorException($"{recipePath}: model.path {settings.ModelDir} is not a checkpoint directory (no config.json)");
-        if (!File.Exists(settings.TrainData)) throw new UserErrorException($"{recipePath}: data.train {settings.TrainData} not found");
-        if (settings.EvalData != null && !File.Exists(settings.EvalData)) throw new UserErrorException($"{recipePath}: data.eval {settings.EvalData} not found");
+        if (!Data.Datasets.DatasetReader.Exists(settings.TrainData)) throw new UserErrorException($"{recipePath}: data.train {settings.TrainData} not found");
+        if (settings.EvalData != null && !Data.Datasets.DatasetReader.Exists(settings.EvalData)) throw new UserErrorException($"{recipePath}: data.eval {settings.EvalData} not found");
         // The device before anything is written: `--device cuda` without a GPU must leave no run folder behind.
         var deviceLog = new List<(bool Warn, string Text)>();
         var device = DeviceSelection.Resolve(deviceName, recipe.Device, m => deviceLog.Add((false, m)), m => deviceLog.Add((true, m)), recipePath);
@@ -60,7 +61,8 @@ public static class TrainCommand
 
         // A live progress bar when the output is a terminal (logging.progress: auto); plain lines otherwise.
         bool live = recipe.Logging.Progress == ProgressMode.Auto && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
-        using var observer = new RunObserver(settings.OutputDir, settings.LogEverySteps, console: !live && recipe.Logging.Progress != ProgressMode.None);
+        using var observer = new RunObserver(settings.OutputDir, settings.LogEverySteps, console: !live && recipe.Logging.Progress != ProgressMode.None,
+            tensorboard: recipe.Logging.Tensorboard);
         using var cancel = new CancellationTokenSource();
         // SIGTERM (kill, a scheduler's stop) is treated as Ctrl-C: checkpoint after the current step, exit 130.
         // A second signal while the checkpoint is pending ends the process at once.

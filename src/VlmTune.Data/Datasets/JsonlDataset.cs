@@ -9,7 +9,7 @@ namespace VlmTune.Data.Datasets;
 /// loads the file at once. Blank lines are allowed and skipped; line numbers in errors count every line (1-based).
 /// Reads are thread-safe. Dispose to close the file.
 /// </summary>
-public sealed class JsonlDataset<TExample> : IDataset<TExample>
+public sealed class JsonlDataset<TExample> : IRecordDataset<TExample>
 {
     private readonly SafeFileHandle _file;
     private readonly long[] _offsets;    // (records) byte offset of each record's line

@@ -11,10 +11,11 @@ internal sealed class RecordParser(RecordSource source, string datasetRoot, Data
 {
     private const string ImageMarker = "<image>";
 
-    public SftExample ParseSft(JsonElement root)
+    /// <param name="images">Images already taken from the record (parquet's embedded bytes); null: read "images".</param>
+    public SftExample ParseSft(JsonElement root, List<ImageSource>? images = null)
     {
         RequireObject(root);
-        var images = ParseImages(root);
+        images ??= ParseImages(root);
         List<ChatMessage> messages;
         int supervisedFrom;
         if (root.TryGetProperty("messages", out var m))
@@ -40,10 +41,10 @@ internal sealed class RecordParser(RecordSource source, string datasetRoot, Data
         return new SftExample(source, messages, images, supervisedFrom);
     }
 
-    public PreferenceExample ParsePreference(JsonElement root)
+    public PreferenceExample ParsePreference(JsonElement root, List<ImageSource>? images = null)
     {
         RequireObject(root);
-        var images = ParseImages(root);
+        images ??= ParseImages(root);
         var prompt = ParseMessages(Require(root, "prompt"), "prompt", defaultRole: "user");
         var chosen = ParseMessages(Require(root, "chosen"), "chosen", defaultRole: "assistant");
         var rejected = ParseMessages(Require(root, "rejected"), "rejected", defaultRole: "assistant");
@@ -71,7 +72,7 @@ internal sealed class RecordParser(RecordSource source, string datasetRoot, Data
         return list;
     }
 
-    private ImageSource ResolveImage(string value, string field)
+    internal ImageSource ResolveImage(string value, string field)
     {
         if (value.StartsWith("data:", StringComparison.Ordinal))
         {

@@ -55,6 +55,8 @@ public static class DatasetInspector
     /// </summary>
     public static DatasetKind? DetectKind(string path, int probe = 20)
     {
+        // JSONL only: a parquet file, a folder of shards or a Hub id is not read here (the caller's --kind or sft applies).
+        if (!File.Exists(path) || path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase)) return null;
         using var reader = new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         int seen = 0;
         while (seen < probe && reader.ReadLine() is { } line)

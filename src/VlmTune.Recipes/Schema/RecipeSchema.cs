@@ -36,8 +36,8 @@ internal static class RecipeSchema
         K("device", TextValue.Instance, r => r.Device, (r, v) => r with { Device = v },
             "where to compute: auto (a CUDA GPU when one is usable, else the CPU), cpu, cuda, cuda:N", Check.DeviceName),
 
-        K("model.path", PathValue.FromRecipe, r => r.Model.Path, (r, v) => r with { Model = r.Model with { Path = v } },
-            "HF checkpoint folder (config.json, *.safetensors, tokenizer); relative to the recipe file", required: true),
+        K("model.path", PathValue.FromRecipeOrHub, r => r.Model.Path, (r, v) => r with { Model = r.Model with { Path = v } },
+            "HF checkpoint folder (config.json, *.safetensors, tokenizer), relative to the recipe file; or a Hub id org/name[@revision], resolved through the HF cache (downloaded when missing)", required: true),
 
         K("quantization.enabled", Bool, r => r.Quantization.Enabled, (r, v) => r with { Quantization = r.Quantization with { Enabled = v } },
             "QLoRA: store frozen base weights in 4 bits (default true when the section is present, false when it is omitted)"),
@@ -72,10 +72,10 @@ internal static class RecipeSchema
         K("lora.modules_to_save", Names, r => r.Lora.ModulesToSave, (r, v) => r with { Lora = r.Lora with { ModulesToSave = v } },
             "modules trained in full and saved with the adapter", Check.Distinct<string>()),
 
-        K("data.train", PathValue.FromRecipe, r => r.Data.Train, (r, v) => r with { Data = r.Data with { Train = v } },
-            "training JSONL (SFT records, or preference pairs for dpo); relative to the recipe file", required: true),
-        K("data.eval", new OptionalValue<string>(PathValue.FromRecipe), r => r.Data.Eval, (r, v) => r with { Data = r.Data with { Eval = v } },
-            "evaluation JSONL, or null to split from train (eval_fraction / eval_count) or not evaluate"),
+        K("data.train", PathValue.FromRecipeOrHub, r => r.Data.Train, (r, v) => r with { Data = r.Data with { Train = v } },
+            "training data (SFT records, or preference pairs for dpo): JSONL, a .parquet file or folder of shards (relative to the recipe file), or a Hub dataset id org/name[@revision]", required: true),
+        K("data.eval", new OptionalValue<string>(PathValue.FromRecipeOrHub), r => r.Data.Eval, (r, v) => r with { Data = r.Data with { Eval = v } },
+            "evaluation data (as data.train), or null to split from train (eval_fraction / eval_count) or not evaluate"),
         K("data.eval_fraction", Num, r => r.Data.EvalFraction, (r, v) => r with { Data = r.Data with { EvalFraction = v } },
             "share of train held out for evaluation", Check.UnitInterval),
         K("data.eval_count", Int, r => r.Data.EvalCount, (r, v) => r with { Data = r.Data with { EvalCount = v } },
@@ -103,6 +103,12 @@ internal static class RecipeSchema
             "when the vision tower and connector are frozen, keep each image's features on disk in the run directory; epoch 2+ and eval skip the vision tower"),
         K("data.feature_cache_mb", Int, r => r.Data.FeatureCacheMb, (r, v) => r with { Data = r.Data with { FeatureCacheMb = v } },
             "size limit of the feature cache in MiB (when full, further images are computed each time)", Check.AtLeast(1)),
+        K("data.split", TextValue.Instance, r => r.Data.Split, (r, v) => r with { Data = r.Data with { Split = v } },
+            "parquet folders and Hub datasets: the training split (files {split}-*.parquet or a {split}/ folder)"),
+        K("data.eval_split", TextValue.Instance, r => r.Data.EvalSplit, (r, v) => r with { Data = r.Data with { EvalSplit = v } },
+            "parquet folders and Hub datasets: the split read for data.eval"),
+        K("data.config", new OptionalValue<string>(TextValue.Instance), r => r.Data.Config, (r, v) => r with { Data = r.Data with { Config = v } },
+            "parquet folders and Hub datasets: the config (subset) folder, or null for the only one"),
 
         K("train.epochs", Int, r => r.Train.Epochs, (r, v) => r with { Train = r.Train with { Epochs = v } },
             "passes over the training data", Check.AtLeast(1)),
@@ -157,6 +163,8 @@ internal static class RecipeSchema
             "log metrics every N optimiser steps", Check.AtLeast(1)),
         K("logging.progress", Progresses, r => r.Logging.Progress, (r, v) => r with { Logging = r.Logging with { Progress = v } },
             "progress display: live bar on a terminal (auto), plain lines, or none"),
+        K("logging.tensorboard", Bool, r => r.Logging.Tensorboard, (r, v) => r with { Logging = r.Logging with { Tensorboard = v } },
+            "also write TensorBoard event files (events.out.tfevents.*) next to metrics.jsonl"),
 
         K("output.dir", PathValue.FromCwd, r => r.Output.Dir, (r, v) => r with { Output = r.Output with { Dir = v } },
             "run folder (adapter, checkpoints, logs, resolved recipe); relative to the current directory", required: true),

@@ -105,10 +105,12 @@ internal sealed class TextValue : ValueType<string>
 /// (or the working directory for <see cref="FromWorkingDirectory"/> keys); relative paths in <c>--set</c>
 /// overrides resolve against the working directory. Existence is not checked here.
 /// </summary>
-internal sealed class PathValue(bool fromWorkingDirectory) : ValueType<string>
+internal sealed class PathValue(bool fromWorkingDirectory, bool hubIds = false) : ValueType<string>
 {
     public static PathValue FromRecipe { get; } = new(false);
     public static PathValue FromCwd { get; } = new(true);
+    /// <summary>A path relative to the recipe, unless it names a Hugging Face Hub repository (kept as written).</summary>
+    public static PathValue FromRecipeOrHub { get; } = new(false, hubIds: true);
 
     public bool FromWorkingDirectory { get; } = fromWorkingDirectory;
 
@@ -120,7 +122,12 @@ internal sealed class PathValue(bool fromWorkingDirectory) : ValueType<string>
         string root = FromWorkingDirectory || ctx.IsOverride ? ctx.WorkingDirectory : ctx.RecipeFolder;
         try
         {
-            return System.IO.Path.GetFullPath(s, root);
+            string full = System.IO.Path.GetFullPath(s, root);
+            // org/name[@rev] that is not a local file or folder is a Hub id (an existing local path wins, as in transformers).
+            if (hubIds && !File.Exists(full) && !Directory.Exists(full) && !System.IO.Path.IsPathRooted(s)
+                && VlmTune.Hub.HubRepoId.TryParse(s, VlmTune.Hub.HubRepoType.Model) is not null)
+                return s;
+            return full;
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {

@@ -88,9 +88,19 @@ public class RecipeSourceTests
     [Fact]
     public void Override_relative_paths_resolve_against_the_working_directory()
     {
-        var r = Parse(Minimal, "model.path=models/base", "data.train=../t.jsonl");
+        var r = Parse(Minimal, "model.path=./models/base", "data.train=../t.jsonl");
         Assert.Equal("/work/cwd/models/base", r.Model.Path);
         Assert.Equal("/work/t.jsonl", r.Data.Train);
+    }
+
+    [Fact]
+    public void Hub_ids_are_kept_as_written_unless_a_local_path_of_that_name_exists()
+    {
+        var r = Parse(Minimal, "model.path=HuggingFaceTB/SmolVLM-256M-Instruct@main", "data.train=HuggingFaceM4/ChartQA", "data.eval=org/set");
+        Assert.Equal("HuggingFaceTB/SmolVLM-256M-Instruct@main", r.Model.Path);
+        Assert.Equal("HuggingFaceM4/ChartQA", r.Data.Train);
+        Assert.Equal("org/set", r.Data.Eval);
+        Assert.Equal("/work/cwd/runs/x.jsonl", Parse(Minimal, "data.train=runs/x.jsonl").Data.Train);   // a file name, not an id
     }
 
     [Theory]
