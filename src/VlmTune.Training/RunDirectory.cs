@@ -128,7 +128,8 @@ public sealed class RunDirectory : IDisposable
         if (!Directory.Exists(dir)) return [];
         var found = RunFolders.Select(f => System.IO.Path.Combine(dir, f)).Where(Directory.Exists)
             .Concat(RunFiles.Select(f => System.IO.Path.Combine(dir, f)).Where(File.Exists))
-            .Concat(Directory.GetFiles(dir, "reference-logps-*.safetensors"));
+            .Concat(Directory.GetFiles(dir, "reference-logps-*.safetensors"))
+            .Concat(Directory.GetFiles(dir, "events.out.tfevents.*"));      // TensorBoard (the image-feature cache is kept: its entries are keyed and checked)
         return found.Order(StringComparer.Ordinal).ToList();
     }
 

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace VlmTune.Cli.TensorBoard;
 
 /// <summary>
-/// Writes a TensorBoard event file, <c>events.out.tfevents.{unix seconds}.{host}.{pid}.0</c>, that
+/// Writes a TensorBoard event file, <c>events.out.tfevents.{unix seconds}.{host}.{pid}.{n}</c> (n: 0, or the next free number), that
 /// <c>tensorboard --logdir</c> reads. Each record is TFRecord-framed: uint64 length (LE), masked CRC-32C of those 8
 /// bytes, the data, masked CRC-32C of the data. The data is a serialised <c>tensorflow.Event</c>
 /// (tensorboard/compat/proto/event.proto): wall_time = 1 (double), step = 2 (int64), file_version = 3 (string, the
@@ -24,8 +24,18 @@ public sealed class TfEventWriter : IDisposable
         _clock = clock ?? (() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
         Directory.CreateDirectory(directory);
         double now = _clock();
-        Path = System.IO.Path.Combine(directory, fileName ?? $"events.out.tfevents.{(long)now}.{Environment.MachineName}.{Environment.ProcessId}.0");
-        _file = new FileStream(Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+        // The last number makes the name unique when a process writes several files in one second (a resumed or
+        // extended run in the same process, as tests and the demo do); TensorBoard reads them all in name order.
+        for (int n = 0; ; n++)
+        {
+            Path = System.IO.Path.Combine(directory, fileName ?? $"events.out.tfevents.{(long)now}.{Environment.MachineName}.{Environment.ProcessId}.{n}");
+            try
+            {
+                _file = new FileStream(Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+                break;
+            }
+            catch (IOException) when (fileName == null && File.Exists(Path) && n < 1000) { }
+        }
         WriteRecord(Event(now, 0, w => w.String(3, FileVersion)));
     }
 

@@ -28,8 +28,8 @@ public sealed class ImageSource
     /// <summary>The resolved file path, or null for a data URI.</summary>
     public string? FilePath { get; }
 
-    /// <summary>A short label for messages: the file path, "data URI" or "inline bytes".</summary>
-    public string Label => FilePath ?? (_bytes is null ? "data URI" : "inline bytes");
+    /// <summary>A short label for messages: the file path, "data URI" or "embedded image".</summary>
+    public string Label => FilePath ?? (_bytes is null ? "data URI" : "embedded image");
 
     internal static ImageSource FromFile(RecordSource record, string fieldPath, string path) => new(record, fieldPath, path, null);
 
