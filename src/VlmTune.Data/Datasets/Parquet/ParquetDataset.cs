@@ -5,10 +5,11 @@ namespace VlmTune.Data.Datasets.Parquet;
 
 /// <summary>
 /// Parquet shards read one row group at a time. Opening reads only the footers (row groups and row counts); a record
-/// is read by deserialising its row group (the one last used is kept, so a file-order pass decodes each row group
-/// once), so at most one row group's embedded images are in memory, never a whole shard's. Rows become records with
+/// is read by deserialising its row group (the four last used are kept, so a file-order pass — or the planning pass's
+/// threads, each in its own range — decodes each row group once), so at most four row groups' embedded images are in
+/// memory, never a whole shard's. Shuffled training reads may re-read a group: a shard's row-group size bounds that cost. Rows become records with
 /// <see cref="ParquetRow"/>, then go through the JSONL parser's validation; errors name the file, the row group and
-/// the row. Reads are thread-safe. Dispose releases the cached row group.
+/// the row. Reads are thread-safe. Dispose releases the cached row groups.
 /// </summary>
 public sealed class ParquetDataset<TExample> : IRecordDataset<TExample>
 {
@@ -17,7 +18,10 @@ public sealed class ParquetDataset<TExample> : IRecordDataset<TExample>
     private readonly List<int> _groupStart = [];   // (groups + 1) first record index of each row group
     private readonly Func<RecordParser, ParquetRow, TExample> _parse;
     private readonly object _lock = new();
-    private (int Group, IList<Dictionary<string, object>> Rows)? _cached;
+    // The last few row groups read, most recent first: the planning pass reads from several threads, each in its own
+    // range of records, and a loader batch touches a few groups; one slot would re-read a group at every switch.
+    private readonly List<(int Group, IList<Dictionary<string, object>> Rows)> _recent = [];
+    private const int RecentGroups = 4;
 
     internal ParquetDataset(string path, IReadOnlyList<string> files, DatasetOptions options, Func<RecordParser, ParquetRow, TExample> parse)
     {
@@ -79,14 +83,21 @@ public sealed class ParquetDataset<TExample> : IRecordDataset<TExample>
 
     public void Dispose()
     {
-        lock (_lock) _cached = null;
+        lock (_lock) _recent.Clear();
     }
 
     private IList<Dictionary<string, object>> Rows(int g)
     {
         lock (_lock)
         {
-            if (_cached is { } c && c.Group == g) return c.Rows;
+            int at = _recent.FindIndex(r => r.Group == g);
+            if (at >= 0)
+            {
+                var hit = _recent[at];
+                _recent.RemoveAt(at);
+                _recent.Insert(0, hit);
+                return hit.Rows;
+            }
             var (file, group) = _groups[g];
             IList<Dictionary<string, object>> rows;
             try
@@ -98,7 +109,8 @@ public sealed class ParquetDataset<TExample> : IRecordDataset<TExample>
             {
                 throw new DatasetRecordException(new RecordSource(_files[file], 0) { RowGroup = group }, null, $"cannot read the row group: {e.Message}", e);
             }
-            _cached = (g, rows);
+            _recent.Insert(0, (g, rows));
+            if (_recent.Count > RecentGroups) _recent.RemoveAt(_recent.Count - 1);
             RowGroupReads++;
             return rows;
         }
