@@ -21,10 +21,12 @@ public static class RecipeCommand
             Console.Write(recipe.ToYaml());
             // What `sft` / `dpo` would refuse before any compute, named by the recipe key.
             var missing = new List<string>();
-            if (!File.Exists(Path.Combine(recipe.Model.Path, "config.json")))
+            // A Hub id is resolved (and downloaded if missing) when the run starts, not here: validating never downloads.
+            bool hubModel = !Directory.Exists(recipe.Model.Path) && Hub.HubLocator.IsHubId(recipe.Model.Path, Hub.HubRepoType.Model);
+            if (!hubModel && !File.Exists(Path.Combine(recipe.Model.Path, "config.json")))
                 missing.Add($"model.path {recipe.Model.Path} is not a checkpoint folder (no config.json)");
-            if (!File.Exists(recipe.Data.Train)) missing.Add($"data.train {recipe.Data.Train} does not exist");
-            if (recipe.Data.Eval is { } eval && !File.Exists(eval)) missing.Add($"data.eval {eval} does not exist");
+            if (!Data.Datasets.DatasetReader.Exists(recipe.Data.Train)) missing.Add($"data.train {recipe.Data.Train} does not exist");
+            if (recipe.Data.Eval is { } eval && !Data.Datasets.DatasetReader.Exists(eval)) missing.Add($"data.eval {eval} does not exist");
             if (missing.Count > 0) throw new UserErrorException($"{path}: " + string.Join("; ", missing));
             return 0;
         });

@@ -76,17 +76,7 @@ public sealed class JsonlDataset<TExample> : IRecordDataset<TExample>
     /// The records in <paramref name="order"/> (default: file order). Bad records go to <paramref name="log"/>:
     /// skipped and counted under <see cref="BadRecordPolicy.Skip"/>, thrown under Error.
     /// </summary>
-    public IEnumerable<TExample> Examples(BadRecordLog log, IEnumerable<int>? order = null)
-    {
-        ArgumentNullException.ThrowIfNull(log);
-        foreach (int i in order ?? Enumerable.Range(0, Count))
-        {
-            TExample example;
-            try { example = Read(i); }
-            catch (DatasetRecordException e) { log.Handle(e); continue; }
-            yield return example;
-        }
-    }
+    public IEnumerable<TExample> Examples(BadRecordLog log, IEnumerable<int>? order = null) => RecordDatasets.Examples(this, log, order);
 
     public void Dispose() => _file.Dispose();
 

@@ -69,17 +69,7 @@ public sealed class ParquetDataset<TExample> : IRecordDataset<TExample>
         return _parse(parser, new ParquetRow(source, rows[row], parser));
     }
 
-    public IEnumerable<TExample> Examples(BadRecordLog log, IEnumerable<int>? order = null)
-    {
-        ArgumentNullException.ThrowIfNull(log);
-        foreach (int i in order ?? Enumerable.Range(0, Count))
-        {
-            TExample example;
-            try { example = Read(i); }
-            catch (DatasetRecordException e) { log.Handle(e); continue; }
-            yield return example;
-        }
-    }
+    public IEnumerable<TExample> Examples(BadRecordLog log, IEnumerable<int>? order = null) => RecordDatasets.Examples(this, log, order);
 
     public void Dispose()
     {
