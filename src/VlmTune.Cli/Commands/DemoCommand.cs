@@ -88,8 +88,9 @@ public static class DemoCommand
     static double Accuracy(string modelDir, string? adapter, ShapesDataset task, string dataDir, VlmTune.Tensors.Device device)
     {
         var processor = SmolVlmProcessor.FromDirectory(modelDir);
-        var model = SmolVlmModel.Load(modelDir, device, out _);
-        if (adapter != null) AdapterSet.Load(model, adapter);
+        // The adapter runs on the base it was trained against (the 4-bit base of QLoRA, from vlmtune_base.json), as
+        // `generate` and `eval` run it: the accuracy shown is the trained model's.
+        var (model, _) = AdaptedModelOptions.Load(modelDir, adapter, "as-trained", device);
         var answers = new List<string>();
         foreach (var rec in task.Eval)
         {
