@@ -40,68 +40,57 @@ internal sealed class DataFeed : IDisposable
         OnBadRecord = _s.OnBadRecord, AllowOutsideRoot = _s.AllowOutsideRoot, Split = _s.DataSplit, Config = _s.DataConfig, Log = _log.Info,
     };
 
-    /// <summary>Plans the SFT data and opens the loaders (eval: data.eval, or records split off train as before).</summary>
-    public static DataFeed OpenSft(RunSettings s, SmolVlmProcessor processor, SmolVlmModel model, AdapterSet adapters, ITrainingObserver log)
-    {
-        var feed = new DataFeed(s, log);
-        try
-        {
-            var images = feed.OpenImages(processor, model, adapters);
-            var badRecords = new BadRecordLog(s.OnBadRecord);
-            var train = feed.Open(DatasetReader.OpenSft, s.TrainData);
-            var trainPlan = feed.Plan(train, src => DatasetPlan.Sft(src, processor, feed.Encoding, badRecords, PlanThreads(s)));
-            var trainLoader = StreamedLoader.Sft(train, trainPlan, processor, feed.Encoding, images);
-            DatasetPlan evalPlan;
-            StreamedLoader evalLoader;
-            if (s.EvalData != null)
-            {
-                var eval = feed.Open(DatasetReader.OpenSft, s.EvalData, s.EvalSplit);
-                evalPlan = feed.Plan(eval, src => DatasetPlan.Sft(src, processor, feed.Encoding, badRecords, PlanThreads(s)));
-                evalLoader = StreamedLoader.Sft(eval, evalPlan, processor, feed.Encoding, images);
-            }
-            else
-            {
-                (trainPlan, evalPlan) = Split(s, trainPlan);
-                trainLoader = StreamedLoader.Sft(train, trainPlan, processor, feed.Encoding, images);
-                evalLoader = StreamedLoader.Sft(train, evalPlan, processor, feed.Encoding, images);
-            }
-            if (badRecords.SkippedCount > 0) log.Warn(badRecords.Summary());
-            (feed.Train, feed.Eval, feed.TrainLoader, feed.EvalLoader) = (trainPlan, evalPlan, trainLoader, evalLoader);
-            return feed;
-        }
-        catch
-        {
-            feed.Dispose();
-            throw;
-        }
-    }
+    /// <summary>Plans the SFT data and opens the loaders (eval: data.eval, or records split off train).</summary>
+    public static DataFeed OpenSft(RunSettings s, SmolVlmProcessor processor, SmolVlmModel model, AdapterSet adapters, ITrainingObserver log) =>
+        OpenFeed<SftExample>(s, processor, model, adapters, log, DatasetReader.OpenSft,
+            (src, options, bad, _) => DatasetPlan.Sft(src, processor, options, bad, PlanThreads(s)),
+            (src, plan, options, images) => StreamedLoader.Sft(src, plan, processor, options, images));
 
-    /// <summary>Plans the preference pairs and opens the loaders (eval: data.eval, or pairs split off train as SFT does).</summary>
+    /// <summary>
+    /// Plans the preference pairs and opens the loaders (eval as SFT's); pairs that train nothing (chosen equal to
+    /// rejected, an empty answer) are warned about, in file order.
+    /// </summary>
     public static DataFeed OpenPreference(RunSettings s, SmolVlmProcessor processor, SmolVlmModel model, AdapterSet adapters, ITrainingObserver log)
     {
+        var warnings = new System.Collections.Concurrent.ConcurrentBag<(int Line, string Text)>();
+        var feed = OpenFeed<PreferenceExample>(s, processor, model, adapters, log, DatasetReader.OpenPreference,
+            (src, options, bad, check) => DatasetPlan.Preference(src, processor, options, bad, PlanThreads(s), check),
+            (src, plan, options, images) => StreamedLoader.Preference(src, plan, processor, options, images),
+            checkTrain: pair => { foreach (var w in Dpo.PairChecks.Warnings(pair)) warnings.Add((pair.Source.Line, w)); });
+        foreach (var w in Dpo.PairChecks.Summarise(warnings.OrderBy(x => x.Line).ThenBy(x => x.Text, StringComparer.Ordinal).Select(x => x.Text)))
+            log.Warn(w);
+        return feed;
+    }
+
+    /// <summary>
+    /// The shared opening: train planned (each parsed record shown to <paramref name="checkTrain"/>), eval from data.eval
+    /// (its split) or held out of train by <see cref="Split"/>, one loader each, skipped records summarised.
+    /// </summary>
+    static DataFeed OpenFeed<T>(RunSettings s, SmolVlmProcessor processor, SmolVlmModel model, AdapterSet adapters, ITrainingObserver log,
+        Func<string, DatasetOptions, IRecordDataset<T>> open,
+        Func<IDataset<T>, EncodingOptions, BadRecordLog, Action<T>?, DatasetPlan> plan,
+        Func<IDataset<T>, DatasetPlan, EncodingOptions, ImagePreparer, StreamedLoader> loader,
+        Action<T>? checkTrain = null)
+    {
         var feed = new DataFeed(s, log);
         try
         {
             var images = feed.OpenImages(processor, model, adapters);
             var badRecords = new BadRecordLog(s.OnBadRecord);
-            var train = feed.Open(DatasetReader.OpenPreference, s.TrainData);
-            var pairWarnings = new System.Collections.Concurrent.ConcurrentBag<(int Line, string Text)>();
-            feed.Train = feed.Plan(train, src => DatasetPlan.Preference(src, processor, feed.Encoding, badRecords, PlanThreads(s),
-                pair => { foreach (var w in Dpo.PairChecks.Warnings(pair)) pairWarnings.Add((pair.Source.Line, w)); }));
-            foreach (var w in Dpo.PairChecks.Summarise(pairWarnings.OrderBy(x => x.Line).ThenBy(x => x.Text, StringComparer.Ordinal).Select(x => x.Text))) log.Warn(w);
+            var train = feed.Open(open, s.TrainData);
+            var trainPlan = feed.Plan(train, src => plan(src, feed.Encoding, badRecords, checkTrain));
+            var evalSource = train;
+            DatasetPlan evalPlan;
             if (s.EvalData != null)
             {
-                var eval = feed.Open(DatasetReader.OpenPreference, s.EvalData, s.EvalSplit);
-                feed.Eval = feed.Plan(eval, src => DatasetPlan.Preference(src, processor, feed.Encoding, badRecords, PlanThreads(s)));
-                feed.EvalLoader = StreamedLoader.Preference(eval, feed.Eval, processor, feed.Encoding, images);
+                evalSource = feed.Open(open, s.EvalData, s.EvalSplit);
+                evalPlan = feed.Plan(evalSource, src => plan(src, feed.Encoding, badRecords, null));
             }
-            else
-            {
-                (feed.Train, feed.Eval) = Split(s, feed.Train);
-                feed.EvalLoader = StreamedLoader.Preference(train, feed.Eval, processor, feed.Encoding, images);
-            }
-            feed.TrainLoader = StreamedLoader.Preference(train, feed.Train, processor, feed.Encoding, images);
+            else (trainPlan, evalPlan) = Split(s, trainPlan);
             if (badRecords.SkippedCount > 0) log.Warn(badRecords.Summary());
+            (feed.Train, feed.Eval) = (trainPlan, evalPlan);
+            feed.TrainLoader = loader(train, trainPlan, feed.Encoding, images);
+            feed.EvalLoader = loader(evalSource, evalPlan, feed.Encoding, images);
             return feed;
         }
         catch
