@@ -54,6 +54,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             (long)start * s.GradAccum, (long)total * s.GradAccum);
 
         var reports = new List<(StepReport, DpoMetrics)>();
+        var watch = new OverOptimisationWatch();
         for (int step = start; step < total; step++)
         {
             if (cancel.IsCancellationRequested)
@@ -93,6 +94,7 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
             if (step + 1 == total || order.EpochOf((long)(step + 1) * perStep) != order.EpochOf((long)step * perStep))
                 data.LogCache($"after epoch {order.EpochOf((long)step * perStep) + 1}");
             _log.Dpo(step + 1, m);
+            if (watch.Observe(step + 1, m) is { } warning) _log.Warn(warning);
             if (data.Eval.Count > 0 && (step + 1 == total || (s.EvalEverySteps > 0 && (step + 1) % s.EvalEverySteps == 0)))
                 _log.DpoEval(EvaluatePairs(model, adapters, data, step + 1, dropout));
             if (RunSetup.CheckpointDue(s, step + 1, total)) RunSetup.SaveCheckpoint(s, step + 1, total, adapters, optimizer, _log);
