@@ -66,11 +66,9 @@ public sealed class RunObserver : ITrainingObserver, IDisposable
 
     public void Dpo(int step, Training.Dpo.DpoMetrics m)
     {
-        Line(("step", step), ("rewards/chosen", m.RewardsChosen), ("rewards/rejected", m.RewardsRejected), ("rewards/accuracies", m.RewardsAccuracies),
-            ("rewards/margins", m.RewardsMargins), ("logps/chosen", m.LogpsChosen), ("logps/rejected", m.LogpsRejected));
-        _events?.Scalars(step, ("train/rewards/chosen", m.RewardsChosen), ("train/rewards/rejected", m.RewardsRejected),
-            ("train/rewards/accuracies", m.RewardsAccuracies), ("train/rewards/margins", m.RewardsMargins),
-            ("train/logps/chosen", m.LogpsChosen), ("train/logps/rejected", m.LogpsRejected));
+        var named = m.Named();
+        Line([("step", step), .. named.Select(kv => (kv.Key, (double)kv.Value))]);
+        _events?.Scalars(step, [.. named.Select(kv => ("train/" + kv.Key, (double)kv.Value))]);
         _chosen.Add((step, m.RewardsChosen));
         _rejected.Add((step, m.RewardsRejected));
         if (step % _every == 0)

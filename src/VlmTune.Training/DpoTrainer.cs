@@ -211,7 +211,8 @@ public sealed class DpoTrainer(RunSettings s, Device device, ITrainingObserver? 
 
     static DpoMetrics Average(List<DpoMetrics> m) => new(
         m.Average(x => x.RewardsChosen), m.Average(x => x.RewardsRejected), m.Average(x => x.RewardsAccuracies),
-        m.Average(x => x.RewardsMargins), m.Average(x => x.LogpsChosen), m.Average(x => x.LogpsRejected));
+        m.Average(x => x.RewardsMargins), m.Average(x => x.LogpsChosen), m.Average(x => x.LogpsRejected),
+        m[0].NllLoss == null ? null : m.Average(x => x.NllLoss!.Value));
 
     sealed class Null : ITrainingObserver;
 }

@@ -98,6 +98,7 @@ public static class RecipeMapping
         {
             Beta = (float)r.Dpo.Beta,
             LabelSmoothing = (float)r.Dpo.LabelSmoothing,
+            RpoAlpha = (float)r.Dpo.RpoAlpha,
             LossType = r.Dpo.Loss switch
             {
                 R.DpoLossType.Ipo => Dpo.DpoLossType.Ipo,

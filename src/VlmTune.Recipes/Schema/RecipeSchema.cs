@@ -146,6 +146,8 @@ internal static class RecipeSchema
             "DPO loss variant (TRL loss_type names); ipo length-normalises inside the loss only, rewards/* and logps/* stay sequence sums (current TRL)"),
         K("dpo.label_smoothing", Num, r => Dpo(r).LabelSmoothing, (r, v) => r with { Dpo = Dpo(r) with { LabelSmoothing = v } },
             "assumed label-noise rate: cDPO with sigmoid, robust DPO with robust; 0 for ipo and hinge", Check.HalfInterval),
+        K("dpo.rpo_alpha", Num, r => Dpo(r).RpoAlpha, (r, v) => r with { Dpo = Dpo(r) with { RpoAlpha = v } },
+            "RPO: add this weight times the chosen answers' mean token NLL to the loss (TRL rpo_alpha; 0 = off, TRL's None; the RPO paper uses 1.0)", Check.NonNegative),
         K("dpo.cache_reference", Bool, r => Dpo(r).CacheReference, (r, v) => r with { Dpo = Dpo(r) with { CacheReference = v } },
             "compute reference log-probs once and reuse them (cache keyed by the recipe hash)"),
 

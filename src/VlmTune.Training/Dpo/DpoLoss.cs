@@ -13,7 +13,7 @@ namespace VlmTune.Training.Dpo;
 //   robust   = (−(1−ε)·logσ(βz) + ε·logσ(−βz)) / (1 − 2ε)
 //   hinge    = relu(1 − βz)
 //   ipo      = (zₙ − 1/(2β))²,  zₙ = (πc − rc)/Lc − (πr − rr)/Lr       (length normalisation inside the loss only)
-//   loss     = mean over B
+//   loss     = mean over B  (+ α·NLL⁺ with RPO: NLL⁺ = −Σ_B πc / Σ_B Lc, TRL rpo_alpha · nll_loss)
 //   rewards  = β·(π − r), detached
 //
 // Everything is built from existing engine ops, so the loss stays on the inputs' device and autograd derives the
@@ -51,6 +51,13 @@ public static class DpoLoss
             _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.LossType, "unknown DPO loss type"),
         };
         var loss = Ops.Mean(losses);
+        Tensor? nll = null;
+        if (settings.RpoAlpha > 0f)
+        {
+            if (chosenTokens == null) throw new ArgumentException("DPO loss: rpo_alpha needs the completion token counts of the chosen sequences");
+            nll = Ops.Div(Ops.Neg(Ops.Sum(policyChosen)), Ops.Sum(chosenTokens));
+            loss = Ops.Add(loss, Ops.Scale(nll, settings.RpoAlpha));
+        }
 
         Tensor chosenRewards, rejectedRewards;
         using (GradMode.NoGrad())
@@ -58,7 +65,7 @@ public static class DpoLoss
             chosenRewards = Ops.Scale(Ops.Sub(policyChosen.Detach(), refChosen.Detach()), beta);
             rejectedRewards = Ops.Scale(Ops.Sub(policyRejected.Detach(), refRejected.Detach()), beta);
         }
-        return new DpoLossResult(loss, chosenRewards, rejectedRewards);
+        return new DpoLossResult(loss, chosenRewards, rejectedRewards, nll?.Detach());
     }
 
     /// <summary>zₙ = (πc − rc)/Lc − (πr − rr)/Lr: IPO's length-normalised log-ratio difference (B).</summary>

@@ -14,6 +14,12 @@ public sealed record DpoLossSettings
     /// </summary>
     public float LabelSmoothing { get; init; }
 
+    /// <summary>
+    /// RPO weight α ≥ 0 (TRL <c>rpo_alpha</c>; 0 = off): the loss gains α · (−Σ log πθ(y⁺|x) / Σ |y⁺|), the chosen
+    /// completions' mean token NLL over the batch. Needs the chosen token counts.
+    /// </summary>
+    public float RpoAlpha { get; init; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the bad field.</summary>
     public void Validate()
     {
@@ -22,6 +28,8 @@ public sealed record DpoLossSettings
         if (!(LabelSmoothing >= 0f && LabelSmoothing < 0.5f))
             throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing,
                 $"DPO label_smoothing must be in [0, 0.5), got {LabelSmoothing}");
+        if (!(RpoAlpha >= 0f) || !float.IsFinite(RpoAlpha))
+            throw new ArgumentOutOfRangeException(nameof(RpoAlpha), RpoAlpha, $"DPO rpo_alpha must be a non-negative finite number, got {RpoAlpha}");
         if (LabelSmoothing != 0f && LossType is DpoLossType.Ipo or DpoLossType.Hinge)
             throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing,
                 $"DPO label_smoothing is only defined for the sigmoid (cDPO) and robust losses, not {LossType}; set it to 0");

@@ -14,8 +14,9 @@ namespace VlmTune.Training.Dpo;
 /// tokens for every loss type, IPO included (current TRL; its docs say "average"; IPO normalises inside the loss only).</item>
 /// </list>
 /// </summary>
+/// <item><c>nll_loss</c> = the chosen answers' mean token NLL, only with RPO (<c>dpo.rpo_alpha</c>).</item>
 public sealed record DpoMetrics(float RewardsChosen, float RewardsRejected, float RewardsAccuracies, float RewardsMargins,
-    float LogpsChosen, float LogpsRejected)
+    float LogpsChosen, float LogpsRejected, float? NllLoss = null)
 {
     /// <summary>Metrics of one batch from the loss result and the policy log-probs (B) given to the loss.</summary>
     public static DpoMetrics From(DpoLossResult result, Tensor policyChosen, Tensor policyRejected)
@@ -41,7 +42,7 @@ public sealed record DpoMetrics(float RewardsChosen, float RewardsRejected, floa
             sumLpr += logpsRejected[i];
         }
         return new DpoMetrics((float)(sumChosen / b), (float)(sumRejected / b), (float)(accurate / b),
-            (float)(sumMargin / b), (float)(sumLpc / b), (float)(sumLpr / b));
+            (float)(sumMargin / b), (float)(sumLpc / b), (float)(sumLpr / b), result.ChosenNll?.Item());
     }
 
     /// <summary>The metrics under TRL's log keys, in TRL's order.</summary>
@@ -53,5 +54,6 @@ public sealed record DpoMetrics(float RewardsChosen, float RewardsRejected, floa
         new("rewards/margins", RewardsMargins),
         new("logps/chosen", LogpsChosen),
         new("logps/rejected", LogpsRejected),
+        .. NllLoss is { } nll ? [new KeyValuePair<string, float>("nll_loss", nll)] : Array.Empty<KeyValuePair<string, float>>(),
     ];
 }

@@ -38,7 +38,8 @@ internal static class DpoFixtures
                 [m.GetProperty("rewards/chosen").GetSingle(), m.GetProperty("rewards/rejected").GetSingle(),
                  m.GetProperty("rewards/accuracies").GetSingle(), m.GetProperty("rewards/margins").GetSingle(),
                  m.GetProperty("logps/chosen").GetSingle(), m.GetProperty("logps/rejected").GetSingle()],
-                Floats(c, "grad_policy_chosen"), Floats(c, "grad_policy_rejected")));
+                Floats(c, "grad_policy_chosen"), Floats(c, "grad_policy_rejected"),
+                c.TryGetProperty("rpo_alpha", out var rpo) ? rpo.GetSingle() : 0f));
         }
         return cases;
     }
@@ -52,7 +53,7 @@ internal sealed record DpoCase(string LossType, float Beta, float LabelSmoothing
     float[] PolicyChosen, float[] PolicyRejected, float[] RefChosen, float[] RefRejected,
     int[]? ChosenTokenCounts, int[]? RejectedTokenCounts,
     float Loss, float[] ChosenRewards, float[] RejectedRewards, float[] Metrics,
-    float[] GradPolicyChosen, float[] GradPolicyRejected)
+    float[] GradPolicyChosen, float[] GradPolicyRejected, float RpoAlpha)
 {
-    public override string ToString() => $"{LossType} beta={Beta} eps={LabelSmoothing}";
+    public override string ToString() => $"{LossType} beta={Beta} eps={LabelSmoothing}" + (RpoAlpha > 0 ? $" rpo_alpha={RpoAlpha}" : "");
 }

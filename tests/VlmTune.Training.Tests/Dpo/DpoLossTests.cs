@@ -50,7 +50,7 @@ public class DpoLossTests
         // IPO (current TRL): sums in, the completion lengths normalise inside the loss only; rewards and logps stay sums.
         Tensor? lc = c.ChosenTokenCounts is { } cc ? Ops.FromArray(cc.Select(n => (float)n).ToArray(), shape, Cpu) : null;
         Tensor? lr = c.RejectedTokenCounts is { } rcn ? Ops.FromArray(rcn.Select(n => (float)n).ToArray(), shape, Cpu) : null;
-        var settings = new DpoLossSettings { Beta = c.Beta, LossType = TypeOf(c.LossType), LabelSmoothing = c.LabelSmoothing };
+        var settings = new DpoLossSettings { Beta = c.Beta, LossType = TypeOf(c.LossType), LabelSmoothing = c.LabelSmoothing, RpoAlpha = c.RpoAlpha };
         return (DpoLoss.Compute(pc, pr, rc, rr, settings, lc, lr), pc, pr, leafC, leafR);
     }
 
@@ -107,6 +107,22 @@ public class DpoLossTests
         Assert.Equal(new HashSet<string> { "sigmoid", "ipo", "hinge", "robust" }, types);
         Assert.Contains(DpoFixtures.Cases, c => c.LossType == "sigmoid" && c.LabelSmoothing > 0);
         Assert.Contains(DpoFixtures.Cases, c => c.LossType == "robust" && c.LabelSmoothing > 0);
+        Assert.Contains(DpoFixtures.Cases, c => c.LossType == "sigmoid" && c.RpoAlpha > 0);
+    }
+
+    [Fact]
+    public void Rpo_logs_the_chosen_token_nll_and_needs_the_chosen_token_counts()
+    {
+        var c = DpoFixtures.Cases.First(x => x.RpoAlpha > 0);
+        var (result, pc, pr, _, _) = Run(c);
+        float nll = -c.PolicyChosen.Sum() / c.ChosenTokenCounts!.Sum();
+        Close(nll, result.ChosenNll!.Item(), "nll_loss");
+        var m = DpoMetrics.From(result, pc, pr);
+        Assert.Equal("nll_loss", m.Named()[^1].Key);
+        Assert.Null(DpoMetrics.From(Run(DpoFixtures.Cases[0]).Result, pc, pr).NllLoss);
+        var t = Ops.FromArray(c.PolicyChosen, new Shape(c.PolicyChosen.Length), Cpu);
+        var e = Assert.Throws<ArgumentException>(() => DpoLoss.Compute(t, t, t, t, new DpoLossSettings { RpoAlpha = 1f }));
+        Assert.Contains("rpo_alpha", e.Message);
     }
 
     [Fact]

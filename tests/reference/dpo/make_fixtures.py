@@ -16,6 +16,8 @@ The loss follows TRL's DPOTrainer.dpo_loss as of tag v0.22.0 (trl/trainer/dpo_tr
             logps/* of ipo are sequence SUMS like every other loss. (TRL <= 0.22 normalised the log-probs themselves;
             zn is algebraically the same, so the loss and gradients did not change, only the logged values.)
   loss    = mean over the batch; rewards = b (pi - ref), detached.
+  rpo     = with rpo_alpha a > 0 (TRL: losses + rpo_alpha * nll_loss, nll_loss = the chosen completions' token NLL,
+            a mean over every chosen token of the batch): loss + a * (-sum(pi_c) / sum(n_c)).
 Metrics use TRL's names: rewards/chosen, rewards/rejected, rewards/accuracies (strict >), rewards/margins,
 logps/chosen, logps/rejected (batch means). Gradients are d loss / d policy log-probs.
 
@@ -35,7 +37,7 @@ GENERATOR = "tests/reference/dpo/make_fixtures.py"
 B = 6
 
 
-def dpo_loss(pc, pr, rc, rr, beta, loss_type, eps, counts_c=None, counts_r=None):
+def dpo_loss(pc, pr, rc, rr, beta, loss_type, eps, counts_c=None, counts_r=None, rpo=0.0):
     z = (pc - pr) - (rc - rr)
     if loss_type == "sigmoid":
         losses = -F.logsigmoid(beta * z) * (1 - eps) - F.logsigmoid(-beta * z) * eps
@@ -48,9 +50,12 @@ def dpo_loss(pc, pr, rc, rr, beta, loss_type, eps, counts_c=None, counts_r=None)
         losses = (zn - 1 / (2 * beta)) ** 2
     else:
         raise ValueError(loss_type)
+    loss = losses.mean()
+    if rpo > 0:
+        loss = loss + rpo * (-pc.sum() / counts_c.sum())
     chosen_rewards = beta * (pc - rc).detach()
     rejected_rewards = beta * (pr - rr).detach()
-    return losses.mean(), chosen_rewards, rejected_rewards
+    return loss, chosen_rewards, rejected_rewards
 
 
 def make_inputs(gen, spread):
@@ -70,19 +75,21 @@ def values(t):
     return [float(v) for v in t.detach().reshape(-1).tolist()]
 
 
-def case(gen, loss_type, beta, eps, spread):
+def case(gen, loss_type, beta, eps, spread, rpo=0.0):
     (pc, pr, rc, rr), counts_c, counts_r = make_inputs(gen, spread)
     record = {"loss_type": loss_type, "beta": beta, "label_smoothing": eps,
               "policy_chosen": values(pc), "policy_rejected": values(pr),
               "ref_chosen": values(rc), "ref_rejected": values(rr)}
     pc = pc.clone().requires_grad_(True)
     pr = pr.clone().requires_grad_(True)
-    if loss_type == "ipo":
+    if rpo > 0:
+        record["rpo_alpha"] = rpo
+    if loss_type == "ipo" or rpo > 0:
         record["chosen_token_counts"] = [int(c) for c in counts_c]
         record["rejected_token_counts"] = [int(c) for c in counts_r]
     lpc, lpr = pc, pr
     loss, cr, rj = dpo_loss(pc, pr, rc, rr, torch.tensor(beta, dtype=torch.float32).item(), loss_type, eps,
-                            counts_c.float(), counts_r.float())
+                            counts_c.float(), counts_r.float(), rpo)
     loss.backward()
     record.update({
         "loss": float(loss),
@@ -142,6 +149,7 @@ def main():
         ("robust", 0.1, 0.0, 20.0), ("robust", 0.1, 0.1, 20.0), ("robust", 0.5, 0.25, 40.0),
         ("hinge", 0.1, 0.0, 20.0), ("hinge", 1.0, 0.0, 4.0),
         ("ipo", 0.1, 0.0, 20.0), ("ipo", 0.5, 0.0, 10.0),
+        ("sigmoid", 0.5, 0.0, 40.0, 1.0), ("ipo", 0.1, 0.0, 20.0, 0.5),   # RPO (rpo_alpha)
     ]
     cases = [case(gen, *s) for s in specs]
     out = os.path.join(root, "tests", "fixtures", "dpo", "dpo_loss.json")
