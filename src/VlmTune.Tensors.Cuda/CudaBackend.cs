@@ -159,8 +159,9 @@ public sealed partial class CudaBackend : IBackend, IDeviceMemory, IDisposable
         if (source.Length != bytes) throw new ShapeException($"copy from host: {source.Length} bytes for {bytes}");
         if (bytes == 0) return;
         var view = StorageOf(destination).View.SubView(destination.Offset * destination.DType.Size(), bytes);
-        // ILGPU takes the host memory as a raw address (CopyFromCPU → Unsafe.AsPointer, "pinned buffer"): pin it, or a
-        // compacting collection during the call moves a managed array and the copy reads its old place.
+        // ILGPU takes the host memory as a raw address (CopyFromCPU → Unsafe.AsPointer; its docs say "pinned buffer"):
+        // pin it, or a compacting collection during the call moves a managed array and the copy reads its old place.
+        // Simulated, that is a memcpy; on a GPU a cuMemcpy on pageable memory, during which any thread may collect.
         fixed (byte* host = source)
         {
             view.CopyFromCPU(Stream, ref *host, bytes);
