@@ -152,27 +152,38 @@ public sealed partial class CudaBackend : IBackend, IDeviceMemory, IDisposable
         return s;
     }
 
-    public void CopyFromHost(ReadOnlySpan<byte> source, Tensor destination)
+    public unsafe void CopyFromHost(ReadOnlySpan<byte> source, Tensor destination)
     {
         Contig(destination, "copy destination");
         long bytes = destination.Numel * destination.DType.Size();
         if (source.Length != bytes) throw new ShapeException($"copy from host: {source.Length} bytes for {bytes}");
         if (bytes == 0) return;
         var view = StorageOf(destination).View.SubView(destination.Offset * destination.DType.Size(), bytes);
-        view.CopyFromCPU(Stream, ref MemoryMarshal.GetReference(source), bytes);
-        // The source span may be stack or pooled memory the caller reuses at once: finish the copy before returning.
-        Stream.Synchronize();
+        // ILGPU takes the host memory as a raw address (CopyFromCPU → Unsafe.AsPointer; its docs say "pinned buffer"):
+        // pin it, or a compacting collection during the call moves a managed array and the copy reads its old place.
+        // Simulated, that is a memcpy; on a GPU a cuMemcpy on pageable memory, during which any thread may collect.
+        fixed (byte* host = source)
+        {
+            view.CopyFromCPU(Stream, ref *host, bytes);
+            // The source span may be stack or pooled memory the caller reuses at once: finish the copy before returning.
+            Stream.Synchronize();
+        }
     }
 
-    public void CopyToHost(Tensor source, Span<byte> destination)
+    public unsafe void CopyToHost(Tensor source, Span<byte> destination)
     {
         Contig(source, "copy source");
         long bytes = source.Numel * source.DType.Size();
         if (destination.Length < bytes) throw new ShapeException($"copy to host: {destination.Length} bytes for {bytes}");
         if (bytes == 0) return;
         var view = StorageOf(source).View.SubView(source.Offset * source.DType.Size(), bytes);
-        view.CopyToCPU(Stream, ref MemoryMarshal.GetReference(destination), bytes);
-        Stream.Synchronize();
+        // Pinned for the whole copy (see CopyFromHost): unpinned, a collection during it sends the data to the array's
+        // old place, which leaves zeros in the array and overwrites whatever the heap put there since.
+        fixed (byte* host = destination)
+        {
+            view.CopyToCPU(Stream, ref *host, bytes);
+            Stream.Synchronize();
+        }
     }
 
     public void Synchronize() => Stream.Synchronize();
