@@ -4,7 +4,8 @@ namespace VlmTune.Bench;
 public static class Program
 {
     private const string Usage =
-        "usage: VlmTune.Bench gemm [--threads N] [--reps N]\n" +
+        "usage: VlmTune.Bench gemm [--threads N] [--reps N]     (M = 2048; OpenBLAS as installed and with its own core detection)\n" +
+        "       VlmTune.Bench gemv [--threads N] [--reps N]     (M = 1, 4, 8; against sgemv / sgemm, both OpenBLAS configurations)\n" +
         "       VlmTune.Bench train-step [--seq N] [--steps N] [--threads N]\n" +
         "       VlmTune.Bench image --image FILE [--reps N]\n" +
         "       VlmTune.Bench learn-data --out DIR [--task quadrant|grid|bars|sizes] [--seed N] [--train N] [--eval N] [--pairs N]";
@@ -20,7 +21,8 @@ public static class Program
         {
             return args[0] switch
             {
-                "gemm" => GemmBenchmark.Run(GemmBenchmarkOptions.Parse(args.AsSpan(1))),
+                "gemm" => GemmBenchmark.Run(GemmBenchmarkOptions.Parse(args.AsSpan(1), smallM: false)),
+                "gemv" => GemmBenchmark.Run(GemmBenchmarkOptions.Parse(args.AsSpan(1), smallM: true)),
                 "image" => ImageBench.Run(StringArg(args, "--image"), Arg(args, "--reps", 21)),
                 "train-step" => TrainStepBench.Run(Arg(args, "--seq", 1024), Arg(args, "--steps", 5), Arg(args, "--threads", Environment.ProcessorCount)),
                 "learn-data" => LearnData(args),

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# CPU speed against fair peers (issue 14, Deliver 1), ROUNDS rounds (default 3), every ratio measured side by side:
+#   gemm        our GEMM (M=2048, the SmolVLM-256M text shapes) against OpenBLAS as installed (these machines set
+#               OPENBLAS_CORETYPE=Haswell and OPENBLAS_L2_SIZE=512) and OpenBLAS with its own core detection (a child
+#               process with both variables removed); each line names the core OpenBLAS picked and the bench checks
+#               OpenBLAS's result against ours; `*-vs-best` lines are the ratios against the faster configuration.
+#   gemv        the same for decoding shapes, M = 1 (against cblas_sgemv), 4 and 8 (against cblas_sgemm).
+#   train-step  the 2-layer Llama training step (d=576, seq 1024) against its PyTorch twin run twice: as the environment
+#               leaves it (glibc malloc, OpenBLAS forced to Haswell) and tuned (jemalloc with decay off, OpenBLAS's own
+#               core detection); the ratio is against the faster of the two.
+#   decode      greedy decode tokens/s, preallocated KV cache against the concatenating one (A/B in one process).
+# Usage: bash bench/cpu-speed.sh   (SECTIONS="gemm gemv train-step decode", ROUNDS=3, SEQ=1024, STEPS=5,
+#        DECODE_MODEL=DIR: a checkpoint folder for decode, default a fresh `vlmtune init --like smolvlm-256m`)
+# Installs what it needs if missing: libopenblas0-pthread (the bench and PyTorch load it), libjemalloc2, python3-torch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sections=${SECTIONS:-gemm gemv train-step decode}
+rounds=${ROUNDS:-3}
+seq=${SEQ:-1024}
+steps=${STEPS:-5}
+threads=$(nproc)
+
+need=()
+for pkg in libopenblas0-pthread libjemalloc2 python3-torch; do
+  dpkg -s "$pkg" > /dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "# installing ${need[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "${need[@]}" > /dev/null
+fi
+dotnet build -c Release bench/VlmTune.Bench 2>&1 | grep -E "error|Warn|Error" | grep -v " 0 " || true
+bench=bench/VlmTune.Bench/bin/Release/net10.0/VlmTune.Bench
+torch_twin=bench/VlmTune.Bench/torch_train_step.py
+tuned=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE LD_PRELOAD=libjemalloc.so.2 MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1)
+
+echo "# $(date -u +%FT%TZ) $(nproc) cores; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}"
+for round in $(seq 1 "$rounds"); do
+  echo "# round $round: load $(uptime | sed 's/.*load average: //')"
+  for section in $sections; do
+    case $section in
+      gemm|gemv)
+        "$bench" "$section" --threads "$threads" 2> /dev/null | grep -- "-vs-best" | sed "s/^/round=$round /" ;;
+      train-step)
+        ours=$("$bench" train-step --seq "$seq" --steps "$steps" --threads "$threads")
+        plain=$(/usr/bin/python3 "$torch_twin" --seq "$seq" --steps "$steps" --threads "$threads")
+        tune=$("${tuned[@]}" /usr/bin/python3 "$torch_twin" --seq "$seq" --steps "$steps" --threads "$threads")
+        echo "round=$round $ours"
+        echo "round=$round $plain config=as-installed"
+        echo "round=$round $tune config=tuned"
+        tps() { sed -n 's/.*tokens_per_s=\([0-9.]*\).*/\1/p' <<< "$1"; }
+        awk -v r="$round" -v o="$(tps "$ours")" -v p="$(tps "$plain")" -v t="$(tps "$tune")" 'BEGIN {
+          best = p > t ? p : t; cfg = p > t ? "as-installed" : "tuned";
+          printf "round=%s train-step-vs-best vlmtune_tokens_per_s=%s torch_best=%s(%s) ratio=%.2f ratio_as_installed=%.2f ratio_tuned=%.2f\n",
+            r, o, best, cfg, o / best, o / p, o / t }' ;;
+      decode)
+        if [ -z "${DECODE_MODEL:-}" ]; then
+          DECODE_MODEL=$(mktemp -d)/smolvlm-256m
+          dotnet build -c Release src/VlmTune.Cli 2>&1 | grep -E " error " || true
+          src/VlmTune.Cli/bin/Release/net10.0/vlmtune init --like smolvlm-256m --out "$DECODE_MODEL" --seed 1 > /dev/null
+        fi
+        "$bench" decode --model "$DECODE_MODEL" --threads "$threads" | sed "s/^/round=$round /" ;;
+      *) echo "unknown section '$section'" >&2; exit 2 ;;
+    esac
+  done
+done
+echo "# done $(date -u +%FT%TZ); load $(uptime | sed 's/.*load average: //')"
