@@ -26,6 +26,8 @@ public sealed unsafe partial class CpuBackend
         var (_, hkv, s, _) = k.Shape.Dims4();
         int g = h / hkv, qBlocks = (t + BQ - 1) / BQ;
         float* qp = F(q), kp = F(k), vp = F(v), op = F(o), lp = F(lse);
+        // k, v: each head's (S,D) block is row-major; batch and head strides may be those of a longer cache buffer.
+        long kB = k.Strides[0], kH = k.Strides[1], vB = v.Strides[0], vH = v.Strides[1];
         int* mask = keyMask == null ? null : (int*)Base(keyMask);
         Par.For(b * h * qBlocks, 1, Threads, (start, end) =>
         {
@@ -41,8 +43,8 @@ public sealed unsafe partial class CpuBackend
                     int bi = bh / h, hi = bh % h, kvh = hi / g;
                     int rows = Math.Min(BQ, t - q0);
                     float* Q = qp + ((long)bh * t + q0) * d;
-                    float* K = kp + ((long)bi * hkv + kvh) * s * d;
-                    float* V = vp + ((long)bi * hkv + kvh) * s * d;
+                    float* K = kp + bi * kB + kvh * kH;
+                    float* V = vp + bi * vB + kvh * vH;
                     int* km = mask == null ? null : mask + (long)bi * s;
                     int lastKey = p.Causal ? Math.Min(s, q0 + rows + p.QOffset) : s;
                     Array.Fill(m, float.NegativeInfinity);
