@@ -9,15 +9,18 @@
 #               leaves it (glibc malloc, OpenBLAS forced to Haswell) and tuned (jemalloc with decay off, OpenBLAS's own
 #               core detection); the ratio is against the faster of the two.
 #   decode      greedy decode tokens/s, preallocated KV cache against the concatenating one (A/B in one process).
-# Usage: bash bench/cpu-speed.sh   (SECTIONS="gemm gemv train-step decode", ROUNDS=3, SEQ=1024, STEPS=5,
-#        DECODE_MODEL=DIR: a checkpoint folder for decode, default a fresh `vlmtune init --like smolvlm-256m`)
+#   dequant     4-bit dequantisation, the former per-element loop against the vectorised kernel (one thread).
+# Usage: bash bench/cpu-speed.sh   (SECTIONS="gemm gemv train-step decode dequant", ROUNDS=3, SEQ=1024, STEPS=5, REPS=7,
+#        DECODE_NEW=32, DECODE_MODEL=DIR: a checkpoint folder for decode, default a fresh `vlmtune init --like smolvlm-256m`)
 # Installs what it needs if missing: libopenblas0-pthread (the bench and PyTorch load it), libjemalloc2, python3-torch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sections=${SECTIONS:-gemm gemv train-step decode}
+sections=${SECTIONS:-gemm gemv train-step decode dequant}
 rounds=${ROUNDS:-3}
 seq=${SEQ:-1024}
 steps=${STEPS:-5}
+reps=${REPS:-7}
+decode_new=${DECODE_NEW:-32}
 threads=$(nproc)
 
 need=()
@@ -39,7 +42,7 @@ for round in $(seq 1 "$rounds"); do
   for section in $sections; do
     case $section in
       gemm|gemv)
-        "$bench" "$section" --threads "$threads" 2> /dev/null | grep -- "-vs-best" | sed "s/^/round=$round /" ;;
+        "$bench" "$section" --threads "$threads" --reps "$reps" 2> /dev/null | grep -- "-vs-best" | sed "s/^/round=$round /" ;;
       train-step)
         ours=$("$bench" train-step --seq "$seq" --steps "$steps" --threads "$threads")
         plain=$(/usr/bin/python3 "$torch_twin" --seq "$seq" --steps "$steps" --threads "$threads")
@@ -58,7 +61,9 @@ for round in $(seq 1 "$rounds"); do
           dotnet build -c Release src/VlmTune.Cli 2>&1 | grep -E " error " || true
           src/VlmTune.Cli/bin/Release/net10.0/vlmtune init --like smolvlm-256m --out "$DECODE_MODEL" --seed 1 > /dev/null
         fi
-        "$bench" decode --model "$DECODE_MODEL" --threads "$threads" | sed "s/^/round=$round /" ;;
+        "$bench" decode --model "$DECODE_MODEL" --new "$decode_new" --threads "$threads" 2> /dev/null | sed "s/^/round=$round /" ;;
+      dequant)
+        "$bench" dequant --reps "$reps" | sed "s/^/round=$round /" ;;
       *) echo "unknown section '$section'" >&2; exit 2 ;;
     esac
   done
