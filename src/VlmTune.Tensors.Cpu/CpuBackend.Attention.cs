@@ -3,7 +3,8 @@ using VlmTune.Tensors.Cpu.Kernels;
 namespace VlmTune.Tensors.Cpu;
 
 // Blocked scaled-dot-product attention (flash-attention style); masked keys (keyMask 0) score −∞: queries in blocks of BQ rows, keys in blocks of
-// BK; the T×S score matrix never exists whole. Legend: q (B,H,T,D); k, v (B,Hkv,S,D); G = H/Hkv query heads per
+// BK; the T×S score matrix never exists whole. Legend: q (B,H,T,D); k, v (B,Hkv,S,D) — in the forward k and v may
+// be views with longer batch/head strides (a preallocated KV cache), each head's S×D rows contiguous; G = H/Hkv query heads per
 // kv head; lse (B,H,T) cached = m + log l of the online softmax (−∞ for a row that sees no key; its output is 0).
 // Backward (assigned): recomputes P = exp(scale·q·kᵀ − lse) per block; dV += Pᵀ·dO, dS = P∘(dO·Vᵀ − rowsum(dO∘O)),
 // dQ += scale·dS·K, dK += scale·dSᵀ·Q; per-query-head dK/dV are summed over each kv group at the end.

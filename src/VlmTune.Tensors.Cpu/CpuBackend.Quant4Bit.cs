@@ -7,7 +7,8 @@ namespace VlmTune.Tensors.Cpu;
 // so the full f32 weight never exists. Forward y[:, r0:r1] (+)= x · tileᵀ; input gradient dx += dy[:, r0:r1] · tile.
 // The per-element rule equals VlmTune.Quantization's reference: code[nibble] · scale[block], scale =
 // absmax[b] or nested_code[q[b]] · nested_absmax[b/256] + offset (f32, no fused multiply-add); the product is then
-// rounded to the weight's ValueDType (bf16/f16, nearest even) as bitsandbytes' dequantize_4bit does.
+// rounded to the weight's ValueDType (bf16/f16, nearest even) as bitsandbytes' dequantize_4bit does
+// (Kernels/Dequant4Bit.cs: the vectorised Fast, bit-identical to its per-element Reference).
 public sealed unsafe partial class CpuBackend
 {
     const int TileRows = 256;
