@@ -13,6 +13,20 @@
 # Usage: bash bench/cpu-speed.sh   (SECTIONS="gemm gemv train-step decode dequant", ROUNDS=3, SEQ=1024, STEPS=5, REPS=7,
 #        DECODE_NEW=32, DECODE_MODEL=DIR: a checkpoint folder for decode, default a fresh `vlmtune init --like smolvlm-256m`)
 # Installs what it needs if missing: libopenblas0-pthread (the bench and PyTorch load it), libjemalloc2, python3-torch.
+# Measured 2026-12-02 on the shared 2-core dev box, ROUNDS=3 STEPS=3 REPS=5 DECODE_NEW=24, load average 18–43 (other
+# sessions' builds and training; ratios side by side, absolute figures 3–5× below a quiet machine's):
+#   gemm vs best OpenBLAS (its own detection picks Cooperlake = AVX-512; forced Haswell is 1.4–2.3× slower than ours):
+#     (576,576) (1536,576) (576,1536) (49280,576): round 1 0.93 / 1.09 / 1.02 / 1.10, round 2 1.25 / 1.04 / 1.04 / 0.94,
+#     round 3 0.84 / 0.82 / 1.03 / 1.00 (worst of 3: 0.84 / 0.82 / 1.02 / 0.94).
+#     One quiet round afterwards (load 1.5): 1.05 / 0.97 / 0.83 / 0.86 at 281–338 vs 322–351 GFLOP/s.
+#   gemv M=1 f32 vs best: 0.76–1.54 under load over 3 rounds; quiet round: 0.32 / 0.43 / 0.81 / 0.99 (the L2-resident
+#     shapes lose to OpenBLAS's 56–64 GFLOP/s; only the DRAM-bound lm_head reaches parity); bf16 weights 1.08–1.91.
+#     M = 4 and 8: 1.5–8× OpenBLAS's sgemm in every round.
+#   train-step vs the faster torch (always the tuned one: jemalloc + Cooperlake): 2.92 / 0.98 / 1.30 (as installed: 3.6–13.5).
+#   decode (init --like smolvlm-256m, f32, 1,024-token prompt): preallocated / concatenated KV cache 0.51 / 3.01 / 2.12
+#     (round 1 ran beside a 9-minute build); quiet, 3 reps: 39.7 vs 19.3, 34.6 vs 12.0, 21.2 vs 11.5 tokens/s (1.84–2.88×).
+#   dequant (one thread, NF4-shaped, bs 64, bf16 values): the former loop 0.06–0.44 G elem/s, vectorised 1.65–7.8;
+#     11–75× in every round, bit-identical.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sections=${SECTIONS:-gemm gemv train-step decode dequant}
