@@ -1,30 +1,105 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using VlmTune.Tensors.Cpu.Kernels;
 
 namespace VlmTune.Bench;
 
-// The forward of a linear layer, Y = X·Wᵀ: X (M,K) f32, W (N,K) f32 or bf16, Y (M,N). M = 2048 tokens;
-// (N,K) are SmolVLM-256M text shapes: q/o-proj (576,576), up/gate (1536,576), down (576,1536), lm_head (49280,576).
+// The forward of a linear layer, Y = X·Wᵀ: X (M,K) f32, W (N,K) f32 or bf16, Y (M,N). (N,K) are SmolVLM-256M text
+// shapes: q/o-proj (576,576), up/gate (1536,576), down (576,1536), lm_head (49280,576). `gemm`: M = 2048 tokens
+// (training); `gemv`: M = 1, 4, 8 (decoding one sequence or a few), against cblas_sgemv for M = 1, cblas_sgemm else.
 
-/// <summary>The `gemm` verb: our Gemm (f32 and bf16-B) against OpenBLAS cblas_sgemm, same threads, interleaved.</summary>
+/// <summary>
+/// The `gemm` / `gemv` verbs: our Gemm (f32 and bf16-B) against OpenBLAS, same threads, interleaved, each product
+/// checked against OpenBLAS's result. OpenBLAS runs twice: as installed (this process, the environment as given —
+/// these machines set OPENBLAS_CORETYPE=Haswell and OPENBLAS_L2_SIZE=512) and with its own core detection (a child
+/// process of this one with both variables removed). Each configuration's ratio is measured side by side in its own
+/// process; the closing `*-vs-best` lines give, per shape, the ratio against the faster OpenBLAS configuration.
+/// </summary>
 public static unsafe class GemmBenchmark
 {
-    private const int M = 2048;
     private static readonly (int N, int K)[] s_shapes = [(576, 576), (1536, 576), (576, 1536), (49280, 576)];
+    private static readonly int[] s_largeM = [2048];
+    private static readonly int[] s_smallM = [1, 4, 8];
+
+    /// <summary>One measured line: our kernel against one OpenBLAS configuration in the same process.</summary>
+    private sealed record Result(string Label, string Config, string Core, int M, int N, int K, double Gflops, double? BlasGflops)
+    {
+        public double? Ratio => BlasGflops is double b ? Gflops / b : null;
+
+        public override string ToString() =>
+            $"{Label} config={Config} core={Core} M={M} N={N} K={K} gflops={F(Gflops)} " +
+            $"openblas_gflops={(BlasGflops is double b ? F(b) : "n/a")} ratio={(Ratio is double r ? r.ToString("F2", CultureInfo.InvariantCulture) : "n/a")}";
+
+        /// <summary>Parses <see cref="ToString"/>'s format (the child's stdout); null for other lines.</summary>
+        public static Result? Parse(string line)
+        {
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length < 9 || !parts[1].StartsWith("config=", StringComparison.Ordinal)) return null;
+            var kv = parts.Skip(1).Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+            double? blas = kv["openblas_gflops"] == "n/a" ? null : double.Parse(kv["openblas_gflops"], CultureInfo.InvariantCulture);
+            return new Result(parts[0], kv["config"], kv["core"], int.Parse(kv["M"]), int.Parse(kv["N"]), int.Parse(kv["K"]),
+                double.Parse(kv["gflops"], CultureInfo.InvariantCulture), blas);
+        }
+    }
+
+    private static string F(double v) => v.ToString("F1", CultureInfo.InvariantCulture);
 
     public static int Run(GemmBenchmarkOptions options)
     {
-        OpenBlas? blas = OpenBlas.TryLoad();
-        blas?.SetNumThreads(options.Threads);
-        Console.Error.WriteLine($"# threads={options.Threads} reps={options.Reps} " +
-            $"kernel={Gemm.KernelName} " +
-            $"openblas={(blas is null ? "missing (apt-get install -y libopenblas0-pthread)" : $"loaded core={blas.CoreName()}")}");
-        foreach ((int n, int k) in s_shapes) RunShape(n, k, options, blas);
+        var results = Measure(options);
+        if (options.Config == GemmBenchmarkOptions.Native) return 0; // the child: its lines are the parent's input
+        var native = RunNativeChild(options);
+        foreach (var group in results.Concat(native).Where(r => r.Ratio != null).GroupBy(r => (r.Label, r.M, r.N, r.K)))
+        {
+            var best = group.MaxBy(r => r.BlasGflops!.Value)!;        // the faster OpenBLAS configuration
+            var ratios = string.Join(" ", group.Select(r => $"ratio_{r.Config}={r.Ratio!.Value.ToString("F2", CultureInfo.InvariantCulture)}"));
+            Console.WriteLine($"{group.Key.Label}-vs-best M={group.Key.M} N={group.Key.N} K={group.Key.K} " +
+                $"best=openblas-{best.Config}({best.Core}) openblas_gflops={F(best.BlasGflops!.Value)} gflops={F(best.Gflops)} " +
+                $"ratio={best.Ratio!.Value.ToString("F2", CultureInfo.InvariantCulture)} {ratios}");
+        }
         return 0;
     }
 
-    private static void RunShape(int N, int K, GemmBenchmarkOptions options, OpenBlas? blas)
+    /// <summary>This process's configuration: every shape, ours interleaved with OpenBLAS as this process loaded it.</summary>
+    private static List<Result> Measure(GemmBenchmarkOptions options)
+    {
+        OpenBlas? blas = OpenBlas.TryLoad();
+        blas?.SetNumThreads(options.Threads);
+        string core = blas?.CoreName() ?? "missing";
+        Console.Error.WriteLine($"# config={options.Config} {OpenBlas.OverrideSettings()} threads={options.Threads} reps={options.Reps} " +
+            $"kernel={Gemm.KernelName} openblas={(blas is null ? "missing (apt-get install -y libopenblas0-pthread)" : $"loaded core={core}")}");
+        var results = new List<Result>();
+        foreach (int m in options.SmallM ? s_smallM : s_largeM)
+            foreach ((int n, int k) in s_shapes)
+                results.AddRange(RunShape(m, n, k, options, blas, core));
+        return results;
+    }
+
+    /// <summary>Runs this verb again as a child with OpenBLAS's override variables removed; echoes and parses its lines.</summary>
+    private static List<Result> RunNativeChild(GemmBenchmarkOptions options)
+    {
+        string exe = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this process's executable");
+        var psi = new ProcessStartInfo(exe) { UseShellExecute = false, RedirectStandardOutput = true };
+        if (Path.GetFileNameWithoutExtension(exe) == "dotnet") psi.ArgumentList.Add(typeof(GemmBenchmark).Assembly.Location);
+        foreach (var arg in new[] { options.SmallM ? "gemv" : "gemm", "--threads", $"{options.Threads}", "--reps", $"{options.Reps}",
+                     "--config", GemmBenchmarkOptions.Native })
+            psi.ArgumentList.Add(arg);
+        foreach (var variable in OpenBlas.OverrideVariables) psi.Environment.Remove(variable);
+        using var child = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {exe}");
+        var results = new List<Result>();
+        while (child.StandardOutput.ReadLine() is { } line)
+        {
+            Console.WriteLine(line);
+            Console.Out.Flush();
+            if (Result.Parse(line) is { } r) results.Add(r);
+        }
+        child.WaitForExit();
+        if (child.ExitCode != 0) Console.Error.WriteLine($"# the native-OpenBLAS child exited with {child.ExitCode}");
+        return results;
+    }
+
+    private static List<Result> RunShape(int M, int N, int K, GemmBenchmarkOptions options, OpenBlas? blas, string core)
     {
         // SAFETY: every buffer below is allocated with exactly the extent the GEMM calls and loops use, and
         // freed in the finally block after the last use.
@@ -43,16 +118,18 @@ public static unsafe class GemmBenchmark
             int threads = options.Threads;
             Action f32 = () => Gemm.F32(false, true, M, N, K, 1f, x, K, w, K, ours, N, false, threads);
             Action bf16 = () => Gemm.F32Bf16B(false, true, M, N, K, 1f, x, K, wh, K, ours, N, false, threads);
-            Action? reference = blas is null ? null : () => blas.Sgemm(false, true, M, N, K, 1f, x, K, w, K, 0f, theirs, N);
+            Action? reference = blas is null ? null
+                : M == 1 ? () => blas.Sgemv(N, K, 1f, w, K, x, 0f, theirs)
+                : () => blas.Sgemm(false, true, M, N, K, 1f, x, K, w, K, 0f, theirs, N);
+            string label = M == 1 ? "gemv" : M <= 8 ? "gemm-small" : "gemm";
 
             // Warm-up (at least 3 calls and 0.5 s each): JIT tiering, OpenBLAS thread start-up, first touch of C.
-            WarmUp(f32);
-            WarmUp(bf16);
-            if (reference is not null) WarmUp(reference);
+            // Small products repeat inside one timed rep so each rep lasts ≥ 20 ms.
+            int itF32 = WarmUp(f32), itBf16 = WarmUp(bf16), itBlas = reference is null ? 0 : WarmUp(reference);
             if (reference is not null)
             {
                 f32();
-                Console.Error.WriteLine($"# N={N} K={K} max|ours-openblas|/max|openblas| = {RelativeDifference(ours, theirs, (long)M * N):E2}");
+                Console.Error.WriteLine($"# config={options.Config} M={M} N={N} K={K} max|ours-openblas|/max|openblas| = {RelativeDifference(ours, theirs, (long)M * N):E2}");
             }
 
             var timesF32 = new double[options.Reps];
@@ -60,17 +137,23 @@ public static unsafe class GemmBenchmark
             var timesBlas = new double[options.Reps];
             for (int r = 0; r < options.Reps; r++) // interleaved so machine noise hits all three alike
             {
-                timesF32[r] = Seconds(f32);
-                timesBf16[r] = Seconds(bf16);
-                if (reference is not null) timesBlas[r] = Seconds(reference);
+                timesF32[r] = Seconds(f32, itF32);
+                timesBf16[r] = Seconds(bf16, itBf16);
+                if (reference is not null) timesBlas[r] = Seconds(reference, itBlas);
             }
 
             double flops = 2.0 * M * N * K;
             double? blasGflops = reference is null ? null : flops / Median(timesBlas) / 1e9;
-            Console.Error.WriteLine($"# N={N} K={K} best-rep gflops: ours={flops / timesF32.Min() / 1e9:F1} " +
-                $"ours-bf16={flops / timesBf16.Min() / 1e9:F1} openblas={(reference is null ? "n/a" : $"{flops / timesBlas.Min() / 1e9:F1}")}");
-            Print("gemm", N, K, flops / Median(timesF32) / 1e9, blasGflops);
-            Print("gemm-bf16", N, K, flops / Median(timesBf16) / 1e9, blasGflops);
+            Console.Error.WriteLine($"# config={options.Config} M={M} N={N} K={K} best-rep gflops: ours={F(flops / timesF32.Min() / 1e9)} " +
+                $"ours-bf16={F(flops / timesBf16.Min() / 1e9)} openblas={(reference is null ? "n/a" : F(flops / timesBlas.Min() / 1e9))}");
+            var results = new List<Result>
+            {
+                new(label, options.Config, core, M, N, K, flops / Median(timesF32) / 1e9, blasGflops),
+                new(label + "-bf16", options.Config, core, M, N, K, flops / Median(timesBf16) / 1e9, blasGflops),
+            };
+            foreach (var r in results) Console.WriteLine(r);
+            Console.Out.Flush();
+            return results;
         }
         finally
         {
@@ -82,24 +165,22 @@ public static unsafe class GemmBenchmark
         }
     }
 
-    private static void Print(string label, int N, int K, double gflops, double? blasGflops)
-    {
-        string blas = blasGflops is double b ? $"openblas_gflops={b:F1} ratio={gflops / b:F2}" : "openblas_gflops=n/a ratio=n/a";
-        Console.WriteLine($"{label} M={M} N={N} K={K} gflops={gflops:F1} {blas}");
-        Console.Out.Flush();
-    }
-
-    private static void WarmUp(Action action)
+    /// <summary>Warms the action up; returns how many calls make one timed rep of at least 20 ms.</summary>
+    private static int WarmUp(Action action)
     {
         long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < 3 || Stopwatch.GetElapsedTime(start).TotalSeconds < 0.5; i++) action();
+        int calls = 0;
+        for (; calls < 3 || Stopwatch.GetElapsedTime(start).TotalSeconds < 0.5; calls++) action();
+        double perCall = Stopwatch.GetElapsedTime(start).TotalSeconds / calls;
+        return (int)Math.Clamp(Math.Ceiling(0.02 / perCall), 1, 100_000);
     }
 
-    private static double Seconds(Action action)
+    /// <summary>Seconds per call, over <paramref name="calls"/> back-to-back calls.</summary>
+    private static double Seconds(Action action, int calls)
     {
         long start = Stopwatch.GetTimestamp();
-        action();
-        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+        for (int i = 0; i < calls; i++) action();
+        return Stopwatch.GetElapsedTime(start).TotalSeconds / calls;
     }
 
     private static double Median(double[] values)

@@ -4,8 +4,11 @@ namespace VlmTune.Bench;
 public static class Program
 {
     private const string Usage =
-        "usage: VlmTune.Bench gemm [--threads N] [--reps N]\n" +
+        "usage: VlmTune.Bench gemm [--threads N] [--reps N]     (M = 2048; OpenBLAS as installed and with its own core detection)\n" +
+        "       VlmTune.Bench gemv [--threads N] [--reps N]     (M = 1, 4, 8; against sgemv / sgemm, both OpenBLAS configurations)\n" +
         "       VlmTune.Bench train-step [--seq N] [--steps N] [--threads N]\n" +
+        "       VlmTune.Bench decode --model DIR [--prompt N] [--new N] [--rounds N] [--threads N]\n" +
+        "       VlmTune.Bench dequant [--reps N]                (4-bit dequantise: the reference loop against the fast path)\n" +
         "       VlmTune.Bench image --image FILE [--reps N]\n" +
         "       VlmTune.Bench learn-data --out DIR [--task quadrant|grid|bars|sizes] [--seed N] [--train N] [--eval N] [--pairs N]";
 
@@ -20,7 +23,11 @@ public static class Program
         {
             return args[0] switch
             {
-                "gemm" => GemmBenchmark.Run(GemmBenchmarkOptions.Parse(args.AsSpan(1))),
+                "gemm" => GemmBenchmark.Run(GemmBenchmarkOptions.Parse(args.AsSpan(1), smallM: false)),
+                "gemv" => GemmBenchmark.Run(GemmBenchmarkOptions.Parse(args.AsSpan(1), smallM: true)),
+                "decode" => DecodeBench.Run(StringArg(args, "--model"), Arg(args, "--prompt", 1024), Arg(args, "--new", 32),
+                    Arg(args, "--rounds", 1), Arg(args, "--threads", Environment.ProcessorCount)),
+                "dequant" => DequantBench.Run(Arg(args, "--reps", 5)),
                 "image" => ImageBench.Run(StringArg(args, "--image"), Arg(args, "--reps", 21)),
                 "train-step" => TrainStepBench.Run(Arg(args, "--seq", 1024), Arg(args, "--steps", 5), Arg(args, "--threads", Environment.ProcessorCount)),
                 "learn-data" => LearnData(args),

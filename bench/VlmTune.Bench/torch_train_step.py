@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """PyTorch CPU twin of `VlmTune.Bench train-step`: one forward+backward step of a 2-layer Llama block with
 SmolVLM-256M text shapes (d=576, 9/3 heads of 64, SwiGLU 1536, RoPE theta 1e5, RMSNorm eps 1e-5, causal), f32,
-every weight trainable, loss = mean(x^2). Prints the same line format as the C# benchmark.
+every weight trainable, loss = mean(x^2). Prints the same line format as the C# benchmark, plus the allocator and
+the BLAS core this process runs with (bench/cpu-speed.sh runs it as the environment leaves it and tuned).
 
-    apt-get install -y python3-torch      # Debian's PyTorch (bookworm: 1.13)
+    apt-get install -y python3-torch libopenblas0-pthread libjemalloc2   # Debian's PyTorch (bookworm: 1.13)
     /usr/bin/python3 bench/VlmTune.Bench/torch_train_step.py --seq 1024 --threads 2
+    # tuned: OpenBLAS's own kernels and jemalloc without returning memory to the OS between steps
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE LD_PRELOAD=libjemalloc.so.2 \
+        MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 /usr/bin/python3 bench/VlmTune.Bench/torch_train_step.py
 """
-import argparse, time
+import argparse, ctypes, os, time
 import torch
 import torch.nn.functional as F
 
@@ -37,6 +41,28 @@ def layer(x, p, cos, sin, mask):
     x = x + F.linear(a, p["wo"])
     h = rms_norm(x, p["ln2"])
     return x + F.linear(F.silu(F.linear(h, p["wg"])) * F.linear(h, p["wu"]), p["wd"])
+
+
+def runtime_setup():
+    """'allocator=jemalloc(MALLOC_CONF) blas=<file>:<core>' for the libraries actually mapped into this process."""
+    maps = open("/proc/self/maps").read().split("\n")
+    libs = {line.split()[-1] for line in maps if ".so" in line}
+    jemalloc = any("libjemalloc" in lib for lib in libs)
+    allocator = f"jemalloc({os.environ.get('MALLOC_CONF', 'default')})" if jemalloc else \
+        f"glibc({os.environ.get('GLIBC_TUNABLES', 'default')})"
+    blas = "unknown"
+    for lib in sorted(libs):
+        name = os.path.basename(lib)
+        if name.startswith(("libblas", "libopenblas")):
+            try:
+                core = ctypes.CDLL(lib).openblas_get_corename
+                core.restype = ctypes.c_char_p
+                blas = f"{lib}:{core().decode()}"
+            except (OSError, AttributeError):
+                blas = f"{lib}:not-openblas"
+            break
+    env = " ".join(f"{v}={os.environ.get(v, 'unset')}" for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"))
+    return f"allocator={allocator} blas={blas} {env}"
 
 
 def main():
@@ -78,7 +104,7 @@ def main():
     times = sorted(step() for _ in range(a.steps))
     med = times[len(times) // 2]
     print(f"torch-train-step layers={LAYERS} d={D} heads={H}/{KV} seq={a.seq} threads={a.threads} "
-          f"step_ms={med * 1000:.1f} tokens_per_s={a.seq / med:.0f} torch={torch.__version__}")
+          f"step_ms={med * 1000:.1f} tokens_per_s={a.seq / med:.0f} torch={torch.__version__} {runtime_setup()}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ public sealed record GenerationOptions
     public IReadOnlyList<long> StopTokenIds { get; init; } = [];
     /// <summary>Re-run the whole sequence each step instead of using the KV cache (for checking the cache).</summary>
     public bool NoCache { get; init; }
+    /// <summary>How the KV cache grows: preallocated for prompt + <see cref="MaxNewTokens"/> (the default), or the
+    /// per-token concatenation kept as the reference for tests and the decode benchmark.</summary>
+    public KvCacheLayout CacheLayout { get; init; } = KvCacheLayout.Preallocated;
     /// <summary>Called with each generated token as soon as it is picked (streaming output).</summary>
     public Action<long>? OnToken { get; init; }
 }
@@ -33,7 +36,8 @@ public static class Generator
         using var _ = GradMode.NoGrad();
         var tokens = new List<long>();
         var logitsPerStep = new List<float[]>();
-        var cache = options.NoCache ? null : new KvCache(model.Config.Text.NumHiddenLayers);
+        var cache = options.NoCache ? null
+            : new KvCache(model.Config.Text.NumHiddenLayers, prompt.InputIds.Length + options.MaxNewTokens, options.CacheLayout);
         var logits = model.Forward(prompt, cache, lastPositionOnly: true);
         var all = prompt.InputIds.ToList();
         for (int step = 0; step < options.MaxNewTokens; step++)
@@ -91,7 +95,7 @@ public static class Generator
             }
         }
         using var _ = GradMode.NoGrad();
-        var cache = new KvCache(model.Config.Text.NumHiddenLayers);
+        var cache = new KvCache(model.Config.Text.NumHiddenLayers, l + options.MaxNewTokens, options.CacheLayout);
         long[] Mask() => mask.SelectMany(m => m).ToArray();
         var logits = model.Forward(new SmolVlmInputs
         {

@@ -3,7 +3,8 @@ using VlmTune.Tensors.Cpu.Kernels;
 namespace VlmTune.Tensors.Cpu;
 
 // Blocked scaled-dot-product attention (flash-attention style); masked keys (keyMask 0) score −∞: queries in blocks of BQ rows, keys in blocks of
-// BK; the T×S score matrix never exists whole. Legend: q (B,H,T,D); k, v (B,Hkv,S,D); G = H/Hkv query heads per
+// BK; the T×S score matrix never exists whole. Legend: q (B,H,T,D); k, v (B,Hkv,S,D) — in the forward k and v may
+// be views with longer batch/head strides (a preallocated KV cache), each head's S×D rows contiguous; G = H/Hkv query heads per
 // kv head; lse (B,H,T) cached = m + log l of the online softmax (−∞ for a row that sees no key; its output is 0).
 // Backward (assigned): recomputes P = exp(scale·q·kᵀ − lse) per block; dV += Pᵀ·dO, dS = P∘(dO·Vᵀ − rowsum(dO∘O)),
 // dQ += scale·dS·K, dK += scale·dSᵀ·Q; per-query-head dK/dV are summed over each kv group at the end.
@@ -26,6 +27,8 @@ public sealed unsafe partial class CpuBackend
         var (_, hkv, s, _) = k.Shape.Dims4();
         int g = h / hkv, qBlocks = (t + BQ - 1) / BQ;
         float* qp = F(q), kp = F(k), vp = F(v), op = F(o), lp = F(lse);
+        // k, v: each head's (S,D) block is row-major; batch and head strides may be those of a longer cache buffer.
+        long kB = k.Strides[0], kH = k.Strides[1], vB = v.Strides[0], vH = v.Strides[1];
         int* mask = keyMask == null ? null : (int*)Base(keyMask);
         Par.For(b * h * qBlocks, 1, Threads, (start, end) =>
         {
@@ -41,8 +44,8 @@ public sealed unsafe partial class CpuBackend
                     int bi = bh / h, hi = bh % h, kvh = hi / g;
                     int rows = Math.Min(BQ, t - q0);
                     float* Q = qp + ((long)bh * t + q0) * d;
-                    float* K = kp + ((long)bi * hkv + kvh) * s * d;
-                    float* V = vp + ((long)bi * hkv + kvh) * s * d;
+                    float* K = kp + bi * kB + kvh * kH;
+                    float* V = vp + bi * vB + kvh * vH;
                     int* km = mask == null ? null : mask + (long)bi * s;
                     int lastKey = p.Causal ? Math.Min(s, q0 + rows + p.QOffset) : s;
                     Array.Fill(m, float.NegativeInfinity);

@@ -7,7 +7,8 @@ namespace VlmTune.Tensors.Cpu;
 // so the full f32 weight never exists. Forward y[:, r0:r1] (+)= x · tileᵀ; input gradient dx += dy[:, r0:r1] · tile.
 // The per-element rule equals VlmTune.Quantization's reference: code[nibble] · scale[block], scale =
 // absmax[b] or nested_code[q[b]] · nested_absmax[b/256] + offset (f32, no fused multiply-add); the product is then
-// rounded to the weight's ValueDType (bf16/f16, nearest even) as bitsandbytes' dequantize_4bit does.
+// rounded to the weight's ValueDType (bf16/f16, nearest even) as bitsandbytes' dequantize_4bit does
+// (Kernels/Dequant4Bit.cs: the vectorised Fast, bit-identical to its per-element Reference).
 public sealed unsafe partial class CpuBackend
 {
     const int TileRows = 256;
@@ -73,28 +74,30 @@ public sealed unsafe partial class CpuBackend
     void DequantizeRows(Packed4BitWeight w, int r0, int rows, float* dst)
     {
         long start = (long)r0 * w.InFeatures, count = (long)rows * w.InFeatures;
-        byte* packed = Base(w.Packed);
-        float* absmax = w.Absmax == null ? null : F(w.Absmax);
-        byte* qabs = w.QuantizedAbsmax == null ? null : Base(w.QuantizedAbsmax);
-        float* nested = w.NestedAbsmax == null ? null : F(w.NestedAbsmax);
-        float[] code = w.Code, nestedCode = w.NestedCode ?? [];
-        float offset = w.Offset;
+        var source = Dequant4BitSource(w);
         int bs = w.Blocksize;
-        DType round = w.ValueDType;
-        if (round is not (DType.F32 or DType.BF16 or DType.F16)) throw new ShapeException($"4-bit weight {w.Name}: value dtype {round.Name()} is not f32, bf16 or f16");
         Par.For((int)((count + bs - 1) / bs), 64, Threads, (b0, b1) =>
         {
             long e0 = Math.Min(count, (long)b0 * bs), e1 = Math.Min(count, (long)b1 * bs);
-            for (long i = e0; i < e1; i++)
-            {
-                long e = start + i;
-                long block = e / bs;
-                float scale = absmax != null ? absmax[block] : nestedCode[qabs[block]] * nested[block / Packed4BitWeight.NestedBlocksize] + offset;
-                byte pair = packed[e >> 1];
-                int nib = (e & 1) == 0 ? pair >> 4 : pair & 0xF;
-                float v = code[nib] * scale;
-                dst[i] = round == DType.F32 ? v : round == DType.BF16 ? Bf16.ToFloat(Bf16.FromFloat(v)) : (float)(Half)v;
-            }
+            Dequant4Bit.Fast(source, start + e0, e1 - e0, dst + e0);
         });
+    }
+
+    /// <summary>The weight's buffers for <see cref="Dequant4Bit"/> (the caller holds the weight).</summary>
+    static Dequant4Bit.Source Dequant4BitSource(Packed4BitWeight w)
+    {
+        if (w.ValueDType is not (DType.F32 or DType.BF16 or DType.F16)) throw new ShapeException($"4-bit weight {w.Name}: value dtype {w.ValueDType.Name()} is not f32, bf16 or f16");
+        return new Dequant4Bit.Source
+        {
+            Packed = Base(w.Packed),
+            Absmax = w.Absmax == null ? null : F(w.Absmax),
+            QuantizedAbsmax = w.QuantizedAbsmax == null ? null : Base(w.QuantizedAbsmax),
+            NestedAbsmax = w.NestedAbsmax == null ? null : F(w.NestedAbsmax),
+            NestedCode = w.NestedCode ?? [],
+            Offset = w.Offset,
+            Code = w.Code,
+            Blocksize = w.Blocksize,
+            Round = w.ValueDType,
+        };
     }
 }

@@ -99,7 +99,8 @@ public interface IBackend
     /// <summary>
     /// q: (B,H,T,D), k,v: (B,Hkv,S,D) with H a multiple of Hkv (query head h reads kv head h / (H/Hkv));
     /// keyMask: null or i32 (B,S) — keys whose entry is 0 are masked (padding); o: (B,H,T,D); lse: (B,H,T) cached
-    /// (log-sum-exp of the scaled, masked scores; rows with no visible key give o = 0).
+    /// (log-sum-exp of the scaled, masked scores; rows with no visible key give o = 0). k and v may be strided on their
+    /// first two axes (each head's S×D block row-major): a view of a preallocated KV cache reaches the kernel uncopied.
     /// </summary>
     void Attention(Tensor q, Tensor k, Tensor v, Tensor? keyMask, AttentionParams p, Tensor o, Tensor lse);
     /// <summary>dq, dk, dv written (not accumulated).</summary>

@@ -7,7 +7,7 @@ namespace VlmTune.Tensors.Cpu.Kernels;
 // Engine uses: Y = X·Wᵀ (transB, W (out,in), maybe bf16), dX = dY·W, dW = dYᵀ·X (transA), attention Q·Kᵀ, P·V.
 // Design (after engine.md §3): Goto packing (KC ≤ 256, MC ≤ 120, NC ≤ 4096) and a 6×16 Vector256 or 6×32
 // Vector512 FMA micro-kernel chosen at run time (GemmKernelSelection); bf16 B is widened exactly while
-// packing; see GemmDriver for the loop nest and the thread split.
+// packing; see GemmDriver for the loop nest and the thread split. M ≤ 8 (decoding) takes GemmSmallM instead.
 
 /// <summary>CPU matrix multiplication in f32, optionally with B stored as bf16. Calls block until done.</summary>
 public static unsafe class Gemm
@@ -64,6 +64,13 @@ public static unsafe class Gemm
             return;
         }
 
+        if (GemmSmallM.Applies(p))   // M ≤ 8: B (the weight) read in place, no packing
+        {
+            threads = GemmSmallM.Threads(p, threads);
+            if (threads == 1) GemmSmallM.Run(p, 0, 1);
+            else GemmThreads.Run(p, threads);
+            return;
+        }
         if (2L * p.M * p.N * p.K < GemmBlocking.MinFlopsForThreads) threads = 1;
         if (threads == 1)
         {

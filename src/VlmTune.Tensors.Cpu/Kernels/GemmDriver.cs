@@ -21,6 +21,11 @@ internal static unsafe class GemmDriver
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 code
     public static void Run(in GemmProblem p, GemmWorkspace ws, int tid, int threads, GemmBarrier barrier)
     {
+        if (GemmSmallM.Applies(p))
+        {
+            GemmSmallM.Run(p, tid, threads);   // no packing, no barrier: disjoint columns per thread
+            return;
+        }
         GemmKernelKind kernel = p.Kernel;
         int width = GemmMicroKernel.Width(kernel);
         int mc = BlockRows(p.M, threads);

@@ -78,6 +78,23 @@ public static partial class Ops
         return Record(Op.Contiguous, y, [x]);
     }
 
+    /// <summary>
+    /// Writes <paramref name="source"/> into <paramref name="destination"/> (same shape; any strides on both sides, e.g.
+    /// a <see cref="Narrow"/> of a preallocated buffer such as a KV cache), converting the dtype. Not differentiable:
+    /// it throws when grad mode is on and the source requires a gradient.
+    /// </summary>
+    public static void CopyInto(Tensor source, Tensor destination)
+    {
+        SameDevice(source, destination, "copy into");
+        if (source.Shape != destination.Shape)
+            throw new ShapeException($"copy into: source {source.Shape} and destination {destination.Shape} differ");
+        if (source.DType.IsFloat() != destination.DType.IsFloat())
+            throw new ShapeException($"copy into: cannot write {source.DType.Name()} into {destination.DType.Name()}");
+        if (GradMode.IsEnabled && source.RequiresGrad)
+            throw new InvalidOperationException("copy into: the source requires a gradient; copy under GradMode.NoGrad()");
+        source.Backend.Copy(source, destination);
+    }
+
     /// <summary>Joins tensors along <paramref name="axis"/>; f32 and bf16 inputs mix (the result is f32 if any is).</summary>
     public static Tensor Concat(IReadOnlyList<Tensor> xs, int axis)
     {

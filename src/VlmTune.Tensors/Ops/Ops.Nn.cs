@@ -79,14 +79,20 @@ public static partial class Ops
         var mask = keyMask == null ? null : Contiguous(ToDType(keyMask, DType.I32));
         var p = new AttentionParams(scale ?? 1f / MathF.Sqrt(d), causal, qOffset);
         var qc = Contiguous(q);
-        var kc = Contiguous(k);
-        var vc = Contiguous(v);
+        // Inference may pass k, v as views of a preallocated cache (rows contiguous, strided heads): no copy then.
+        bool recorded = GradMode.IsEnabled && (q.RequiresGrad || k.RequiresGrad || v.RequiresGrad);
+        var kc = !recorded && RowsContiguous(k) ? k : Contiguous(k);
+        var vc = !recorded && RowsContiguous(v) ? v : Contiguous(v);
         var o = Empty(q.Shape, q.DType, q.Device);
         var lse = Empty(new Shape(b, h, t), DType.F32, q.Device);
         q.Backend.Attention(qc, kc, vc, mask, p, o, lse);
         var saved = mask == null ? new[] { qc, kc, vc, o, lse } : [qc, kc, vc, o, lse, mask];
         return Record(Op.Attention, o, [qc, kc, vc], saved, p);
     }
+
+    /// <summary>(B,Hkv,S,D) with each head's S×D block row-major (any batch and head strides): what attention reads.</summary>
+    static bool RowsContiguous(Tensor x) =>
+        (x.Shape[3] == 1 || x.Strides[3] == 1) && (x.Shape[2] == 1 || x.Strides[2] == x.Shape[3]);
 
     /// <summary>
     /// Rotary position embedding, HF Llama style (not interleaved: pairs (i, i + D/2), rotate_half).

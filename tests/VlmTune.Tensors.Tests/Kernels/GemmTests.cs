@@ -57,6 +57,50 @@ public sealed unsafe class GemmTests
         Assert.Equal(one.C, three.C);
     }
 
+    // GemmSmallM (M ≤ 8, A not transposed): every row count, B's row groups of 4 and column groups of 32 with their
+    // tails, K below, at and past the 8/16-wide vector steps.
+    private static readonly (int N, int K)[] s_smallMShapes = [(1, 1), (3, 7), (4, 8), (7, 23), (33, 16), (70, 64), (9, 48), (300, 600)];
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Small_m_path_matches_reference_on_every_row_count_and_tail(bool bf16)
+    {
+        int seed = 200;
+        var kinds = new List<GemmKernelKind>();
+        if (GemmKernelSelection.Vector256Supported) kinds.Add(GemmKernelKind.Vector256);
+        if (GemmKernelSelection.Vector512Supported) kinds.Add(GemmKernelKind.Vector512);
+        foreach (var kind in kinds)
+            WithKernel(kind, () =>    // Vector256: the 8-wide loops; Vector512: NT's 16-wide Nt512
+            {
+                for (int m = 1; m <= 8; m++)
+                    foreach (bool transB in new[] { true, false })
+                        foreach ((int n, int k) in s_smallMShapes)
+                        {
+                            bool odd = (seed & 1) == 1;
+                            new Case(false, transB, m, n, k, bf16, odd ? -0.75f : 1f, accumulate: odd, pad: odd ? 3 : 0, seed++)
+                                .CheckAgainstReference(odd ? 2 : 1);
+                        }
+            });
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void Small_m_thread_count_does_not_change_the_result_bitwise(bool transB, bool bf16)
+    {
+        // N·K above the small-M path's threading threshold, so 2 and 3 threads really split N.
+        var one = new Case(false, transB, 3, 1001, 600, bf16, 0.5f, accumulate: true, pad: 1, seed: 43);
+        var two = new Case(false, transB, 3, 1001, 600, bf16, 0.5f, accumulate: true, pad: 1, seed: 43);
+        var three = new Case(false, transB, 3, 1001, 600, bf16, 0.5f, accumulate: true, pad: 1, seed: 43);
+        one.RunGemm(1);
+        two.RunGemm(2);
+        three.RunGemm(3);
+        Assert.Equal(one.C, two.C);
+        Assert.Equal(one.C, three.C);
+        new Case(false, transB, 3, 1001, 600, bf16, 0.5f, accumulate: true, pad: 1, seed: 43).CheckAgainstReference(2);
+    }
+
     public static TheoryData<int> KernelKinds()
     {
         var data = new TheoryData<int> { (int)GemmKernelKind.Scalar };
