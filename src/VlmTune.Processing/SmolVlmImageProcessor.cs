@@ -91,9 +91,12 @@ public sealed class SmolVlmImageProcessor
 
     /// <summary>The same for images of any mode (see <see cref="Tile(DecodedImage)"/>).</summary>
     /// <exception cref="UnsupportedImageException">transformers 4.x behaviour and an image it refuses.</exception>
-    public ProcessedImages Process(IReadOnlyList<DecodedImage> images)
+    public ProcessedImages Process(IReadOnlyList<DecodedImage> images) => Process(TileAll(images));
+
+    /// <summary>Normalises images already tiled by this processor (<see cref="Tile(DecodedImage)"/>).</summary>
+    public ProcessedImages Process(IReadOnlyList<TiledImage> tiled)
     {
-        TiledImage[] tiled = TileAll(images);
+        ArgumentNullException.ThrowIfNull(tiled);
         int m = Config.MaxImageSize;
         int tileCount = tiled.Sum(t => t.TileCount);
         var pixels = new float[checked((long)tileCount * 3 * m * m)];

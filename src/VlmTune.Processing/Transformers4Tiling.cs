@@ -32,10 +32,7 @@ internal static class Transformers4Tiling
                 return processor.Tile(image, image.Width, image.Height,
                     (i, w, h) => PillowModeResize.Rgba(i, w, h, filter, processor.UseAvx2), WhiteBackground.Composite);
             case ImageMode.GrayAlpha:
-                throw new UnsupportedImageException(
-                    "a gray + alpha (LA) image cannot be processed as transformers 4.x does: its processor raises " +
-                    "\"Unable to infer channel dimension format\" for 2-channel arrays; use non-RGB images = transformers-5 " +
-                    "or convert the image to RGBA");
+                throw new UnsupportedImageException(UnsupportedImageException.GrayAlpha);
             default:
                 DecodedImage single = SingleChannel(image);
                 return processor.Tile(single, single.Width, single.Height, PillowModeResize.Nearest, i => i.ToRgb());

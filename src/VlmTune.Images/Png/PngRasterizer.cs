@@ -91,14 +91,7 @@ internal static class PngRasterizer
             _depth = png.Header.BitDepth;
             _source = source;
             _paletteCount = png.Palette is null ? 0 : png.Palette.Length / 3;
-            Mode = _colorType switch
-            {
-                0 => _depth == 1 ? ImageMode.Bilevel : _depth == 16 ? ImageMode.Gray16 : ImageMode.Gray,
-                2 => ImageMode.Rgb,
-                3 => ImageMode.Palette,
-                4 => ImageMode.GrayAlpha,
-                _ => ImageMode.Rgba,
-            };
+            Mode = png.Header.Mode;
             BytesPerPixel = DecodedImage.BytesPer(Mode);
         }
 
