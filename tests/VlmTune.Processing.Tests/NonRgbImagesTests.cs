@@ -46,8 +46,10 @@ public class NonRgbImagesTests
         JsonElement manifest = Manifest();
         JsonElement c = manifest.GetProperty("cases").EnumerateArray()
             .Single(e => e.GetProperty("input").GetString() == input && e.GetProperty("behaviour").GetString() == behaviour);
-        DecodedImage image = ImageDecoder.Open(File.ReadAllBytes(ProcessorFixtures.PathOf("nonrgb/" + input)), input);
+        byte[] png = File.ReadAllBytes(ProcessorFixtures.PathOf("nonrgb/" + input));
+        DecodedImage image = ImageDecoder.Open(png, input);
         Assert.Equal(c.GetProperty("pillow_mode").GetString(), PillowModeName(image.Mode));
+        Assert.Equal((image.Width, image.Height, image.Mode), ImageHeader.Read(png, input));   // the planning pass knows the mode
         foreach (bool avx2 in new[] { true, false })
         {
             var processor = Processor(manifest, behaviour, avx2);
