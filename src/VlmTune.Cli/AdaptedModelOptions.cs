@@ -39,8 +39,12 @@ public static class AdaptedModelOptions
         return AdaptedModel.Load(modelDir, adapterDir, device, choice, m => Console.Error.WriteLine(m), m => Console.Error.WriteLine($"warning: {m}"));
     }
 
-    /// <summary>The processor of the run: the adapter's copies of the tokenizer / template / processor files win over the base's.</summary>
-    public static VlmTune.Data.SmolVlmProcessor Processor(string modelDir, string? adapterDir) =>
+    /// <summary>
+    /// The processor of the run: the adapter's copies of the tokenizer / template / processor files win over the base's;
+    /// <paramref name="nonRgbImages"/> is the <c>--non-rgb-images</c> value.
+    /// </summary>
+    public static VlmTune.Data.SmolVlmProcessor Processor(string modelDir, string? adapterDir, string nonRgbImages = "transformers-5") =>
         VlmTune.Data.SmolVlmProcessor.FromDirectory(adapterDir != null && File.Exists(Path.Combine(adapterDir, "tokenizer.json"))
-            && File.Exists(Path.Combine(adapterDir, "preprocessor_config.json")) ? adapterDir : modelDir);
+            && File.Exists(Path.Combine(adapterDir, "preprocessor_config.json")) ? adapterDir : modelDir)
+            .WithNonRgbImages(ImageOptions.ParseNonRgbImages(nonRgbImages));
 }

@@ -56,6 +56,11 @@ public sealed class SmolVlmProcessor
     public SmolVlmProcessor WithMaxLength(int maxLength) =>
         new(Tokenizer, ChatTemplate, ImageConfig, PadId, maxLength);
 
+    /// <summary>This processor with non-RGB images processed as the given transformers release does.</summary>
+    public SmolVlmProcessor WithNonRgbImages(NonRgbImages behaviour) =>
+        behaviour == ImageConfig.NonRgbImages ? this
+            : new(Tokenizer, ChatTemplate, ImageConfig with { NonRgbImages = behaviour }, PadId, MaxLength);
+
     /// <summary>Loads a model processing directory (see the type summary for the files read).</summary>
     /// <param name="maxLength">Overrides tokenizer_config.json's model_max_length.</param>
     /// <exception cref="ModelDirectoryException">A file is missing or malformed, or a required token is unknown.</exception>

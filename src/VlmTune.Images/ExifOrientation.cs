@@ -39,12 +39,19 @@ internal static class ExifOrientation
     /// <summary>Returns a new image with the orientation applied (or the same image for orientation 1).</summary>
     public static RgbImage Apply(RgbImage src, int orientation)
     {
+        var o = Apply(DecodedImage.FromRgb(src), orientation);
+        return ReferenceEquals(o.Samples, src.Pixels) ? src : new RgbImage(o.Width, o.Height, o.Samples);
+    }
+
+    /// <summary>The same for an image of any mode: whole pixels (all their bytes) move; the palette is kept.</summary>
+    public static DecodedImage Apply(DecodedImage src, int orientation)
+    {
         if (orientation is < 2 or > 8) return src;
-        int w = src.Width, h = src.Height;
+        int w = src.Width, h = src.Height, bpp = src.BytesPerPixel;
         bool swap = orientation >= 5;
         int ow = swap ? h : w, oh = swap ? w : h;
-        var dst = new byte[src.Pixels.Length];
-        var s = src.Pixels;
+        var dst = new byte[src.Samples.Length];
+        var s = src.Samples;
         for (int y = 0; y < oh; y++)
         {
             for (int x = 0; x < ow; x++)
@@ -59,13 +66,10 @@ internal static class ExifOrientation
                     7 => (w - 1 - y, h - 1 - x),
                     _ => (w - 1 - y, x),   // 8
                 };
-                int si = (sy * w + sx) * 3, di = (y * ow + x) * 3;
-                dst[di] = s[si];
-                dst[di + 1] = s[si + 1];
-                dst[di + 2] = s[si + 2];
+                s.AsSpan((sy * w + sx) * bpp, bpp).CopyTo(dst.AsSpan((y * ow + x) * bpp));
             }
         }
-        return new RgbImage(ow, oh, dst);
+        return new DecodedImage(ow, oh, src.Mode, dst, src.Palette);
     }
 
     private static int U16(ReadOnlySpan<byte> b, int at, bool little) =>

@@ -12,7 +12,7 @@ public interface IImageCodec
     /// <summary>True when the leading bytes carry this format's signature.</summary>
     bool CanDecode(ReadOnlySpan<byte> header);
 
-    /// <summary>Decodes to 8-bit RGB (alpha composited over white, EXIF orientation applied when asked).</summary>
+    /// <summary>Decodes to the samples of the image's own mode, as Pillow opens it (EXIF orientation applied when asked).</summary>
     /// <exception cref="ImageFormatException">for any unsupported, corrupt or oversized input.</exception>
-    RgbImage Decode(ReadOnlySpan<byte> data, string sourceName, DecodeOptions options);
+    DecodedImage Decode(ReadOnlySpan<byte> data, string sourceName, DecodeOptions options);
 }

@@ -5,17 +5,27 @@ namespace VlmTune.Images;
 
 /// <summary>
 /// Entry point for decoding: sniffs the format from the magic bytes and hands the data to the matching codec.
-/// Output is always 8-bit RGB (see <see cref="RgbImage"/>).
+/// <see cref="Open(ReadOnlySpan{byte}, string, DecodeOptions?)"/> gives the image in its own mode (what Pillow's
+/// <c>Image.open</c> holds and transformers' processors receive); <see cref="Decode(ReadOnlySpan{byte}, string, DecodeOptions?)"/>
+/// converts it to RGB as Pillow's <c>convert("RGB")</c> does (transformers 5.x; see <see cref="DecodedImage.ToRgb"/>).
 /// </summary>
 public static class ImageDecoder
 {
     /// <summary>The codecs tried in order; the first whose <see cref="IImageCodec.CanDecode"/> is true decodes.</summary>
     public static IReadOnlyList<IImageCodec> DefaultCodecs { get; } = [new PngCodec(), new JpegCodec()];
 
+    /// <summary>Decodes and converts to RGB (Pillow's <c>convert("RGB")</c>: alpha dropped, not composited).</summary>
     public static RgbImage Decode(ReadOnlySpan<byte> data, string sourceName, DecodeOptions? options = null) =>
-        Decode(data, sourceName, options ?? DecodeOptions.Default, DefaultCodecs);
+        Open(data, sourceName, options).ToRgb();
 
     public static RgbImage Decode(ReadOnlySpan<byte> data, string sourceName, DecodeOptions options,
+        IReadOnlyList<IImageCodec> codecs) => Open(data, sourceName, options, codecs).ToRgb();
+
+    /// <summary>Decodes to the image's own mode (RGBA, gray, palette, ...), as Pillow's <c>Image.open</c>.</summary>
+    public static DecodedImage Open(ReadOnlySpan<byte> data, string sourceName, DecodeOptions? options = null) =>
+        Open(data, sourceName, options ?? DecodeOptions.Default, DefaultCodecs);
+
+    public static DecodedImage Open(ReadOnlySpan<byte> data, string sourceName, DecodeOptions options,
         IReadOnlyList<IImageCodec> codecs)
     {
         ArgumentNullException.ThrowIfNull(sourceName);
@@ -31,7 +41,11 @@ public static class ImageDecoder
             $"unsupported image format ({DescribeFormat(data)}); only PNG and JPEG are supported");
     }
 
-    public static RgbImage Load(string path, DecodeOptions? options = null)
+    /// <summary>Reads and decodes a file to RGB (see <see cref="Decode(ReadOnlySpan{byte}, string, DecodeOptions?)"/>).</summary>
+    public static RgbImage Load(string path, DecodeOptions? options = null) => LoadOpen(path, options).ToRgb();
+
+    /// <summary>Reads and decodes a file in its own mode (see <see cref="Open(ReadOnlySpan{byte}, string, DecodeOptions?)"/>).</summary>
+    public static DecodedImage LoadOpen(string path, DecodeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         byte[] data;
@@ -43,7 +57,7 @@ public static class ImageDecoder
         {
             throw new FileNotFoundException($"image file not found: {path}", path, e);
         }
-        return Decode(data, path, options);
+        return Open(data, path, options);
     }
 
     /// <summary>Throws when width × height exceeds the configured limit (checked before allocating pixels).</summary>

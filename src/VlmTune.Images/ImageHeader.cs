@@ -14,21 +14,36 @@ public static class ImageHeader
     /// <exception cref="ImageFormatException">Not PNG or JPEG, a malformed header, or more pixels than allowed.</exception>
     public static (int Width, int Height) ReadSize(ReadOnlySpan<byte> data, string sourceName, DecodeOptions? options = null)
     {
+        var (width, height, _) = Read(data, sourceName, options);
+        return (width, height);
+    }
+
+    /// <summary>The decoded size and the <see cref="ImageMode"/> the decoder will give (a JPEG with 3 components: RGB).</summary>
+    /// <exception cref="ImageFormatException">Not PNG or JPEG, a malformed header, or more pixels than allowed.</exception>
+    public static (int Width, int Height, ImageMode Mode) Read(ReadOnlySpan<byte> data, string sourceName, DecodeOptions? options = null)
+    {
         ArgumentNullException.ThrowIfNull(sourceName);
         options ??= DecodeOptions.Default;
         int width, height, orientation;
+        ImageMode mode;
         if (data.Length >= 8 && data[..8].SequenceEqual(PngChunkReader.Signature))
         {
             var png = PngChunkReader.Read(data, sourceName);
-            (width, height) = (png.Header.Width, png.Header.Height);
+            var h = png.Header;
+            (width, height) = (h.Width, h.Height);
             orientation = png.Exif != null ? ExifOrientation.Read(png.Exif) : 1;
+            mode = h.Mode;
         }
         else if (data.Length >= 2 && data[0] == 0xFF && data[1] == 0xD8)
-            (width, height, orientation) = JpegHeader.Read(data, sourceName);
+        {
+            int components;
+            (width, height, orientation, components) = JpegHeader.Read(data, sourceName);
+            mode = components == 1 ? ImageMode.Gray : ImageMode.Rgb;
+        }
         else
             throw new ImageFormatException(sourceName, "unsupported image format; only PNG and JPEG are supported");
         ImageDecoder.CheckPixelLimit(width, height, sourceName, options);
         bool swap = options.ApplyExifOrientation && orientation is >= 5 and <= 8;   // transpose, rotations by 90°
-        return swap ? (height, width) : (width, height);
+        return swap ? (height, width, mode) : (width, height, mode);
     }
 }

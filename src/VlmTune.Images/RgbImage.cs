@@ -2,8 +2,8 @@ namespace VlmTune.Images;
 
 /// <summary>
 /// An 8-bit RGB image, rows top to bottom, pixels interleaved R,G,B with no row padding:
-/// the pixel (x, y) starts at <c>Pixels[(y * Width + x) * 3]</c>. This is what every decoder produces
-/// (alpha already composited over white, orientation applied) and what the processor consumes.
+/// the pixel (x, y) starts at <c>Pixels[(y * Width + x) * 3]</c>. This is what <see cref="ImageDecoder.Decode(ReadOnlySpan{byte}, string, DecodeOptions?)"/>
+/// returns (Pillow's <c>convert("RGB")</c> of the file, orientation applied) and what the resize stages work on.
 /// </summary>
 public sealed class RgbImage
 {

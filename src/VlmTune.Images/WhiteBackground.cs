@@ -1,14 +1,14 @@
 namespace VlmTune.Images;
 
 /// <summary>
-/// Composites a colour sample with alpha over opaque white, bit-exactly as Pillow's
+/// Composites RGBA over opaque white, bit-exactly as Pillow's
 /// <c>Image.alpha_composite(Image.new("RGBA", size, (255, 255, 255)), im.convert("RGBA")).convert("RGB")</c>,
-/// which is what transformers' <c>convert_to_rgb</c> does. With an opaque white destination Pillow's 7-bit
-/// fixed-point coefficients become exact (coef1 = 128·a), so per channel:
+/// which is what transformers 4.x's <c>convert_to_rgb</c> does (to each tile, after resizing). With an opaque white
+/// destination Pillow's 7-bit fixed-point coefficients become exact (coef1 = 128·a), so per channel:
 /// <code>t = 128·(c·a + 255·(255 − a)) + 128·128;  out = (((t &gt;&gt; 8) + t) &gt;&gt; 8) &gt;&gt; 7</code>
 /// i.e. round(c·a/255 + 255·(1 − a/255)) with Pillow's shift-based division by 255.
 /// </summary>
-internal static class WhiteBackground
+public static class WhiteBackground
 {
     public static byte Composite(int c, int a)
     {
@@ -16,12 +16,31 @@ internal static class WhiteBackground
         return (byte)((((t >> 8) + t) >> 8) >> 7);
     }
 
+    /// <summary>An <see cref="ImageMode.Rgba"/> image composited over white.</summary>
+    public static RgbImage Composite(DecodedImage rgba)
+    {
+        ArgumentNullException.ThrowIfNull(rgba);
+        if (rgba.Mode != ImageMode.Rgba) throw new ArgumentException($"expected an RGBA image, got {rgba.Mode}", nameof(rgba));
+        var white = Table;
+        var s = rgba.Samples;
+        int n = rgba.Width * rgba.Height;
+        var rgb = new byte[checked(n * 3)];
+        for (int i = 0; i < n; i++)
+        {
+            int a = s[4 * i + 3] << 8;
+            rgb[3 * i] = white[a | s[4 * i]];
+            rgb[3 * i + 1] = white[a | s[4 * i + 1]];
+            rgb[3 * i + 2] = white[a | s[4 * i + 2]];
+        }
+        return new RgbImage(rgba.Width, rgba.Height, rgb);
+    }
+
     /// <summary>Table indexed by (a &lt;&lt; 8) | c, built once; 64 KiB.</summary>
-    public static ReadOnlySpan<byte> Table => s_table ??= Build();
+    static ReadOnlySpan<byte> Table => s_table ??= Build();
 
-    private static byte[]? s_table;
+    static byte[]? s_table;
 
-    private static byte[] Build()
+    static byte[] Build()
     {
         var t = new byte[256 * 256];
         for (int a = 0; a < 256; a++)

@@ -8,7 +8,7 @@ namespace VlmTune.Processing;
 /// <c>image_seq_len</c> (processor_config.json). Defaults are transformers' <c>SmolVLMImageProcessor</c> /
 /// <c>SmolVLMProcessor</c> class defaults, which differ from the checkpoints': always load the checkpoint's files
 /// (or use <see cref="SmolVlm256M"/>). Keys this port does not use (image_processor_type, processor_class,
-/// do_convert_rgb, video settings, …) are ignored; keys it uses are type-checked.
+/// do_convert_rgb, video settings, …) are ignored; keys it uses are type-checked. <see cref="NonRgbImages"/> is ours.
 /// </summary>
 public sealed record ImageProcessorConfig
 {
@@ -28,6 +28,8 @@ public sealed record ImageProcessorConfig
     public bool DoPad { get; init; } = true;
     /// <summary>processor_config.json image_seq_len: &lt;image&gt; tokens per tile.</summary>
     public int ImageSeqLen { get; init; } = 169;
+    /// <summary>Not a preprocessor_config.json key: which transformers release non-RGB images follow (recipe/CLI option).</summary>
+    public NonRgbImages NonRgbImages { get; init; } = NonRgbImages.Transformers5;
 
     /// <summary>SmolVLM-256M-Instruct / 500M-Instruct settings (spec §4.1): 2048 / 512, image_seq_len 64.</summary>
     public static ImageProcessorConfig SmolVlm256M { get; } = new() { LongestEdge = 2048, MaxImageSize = 512, ImageSeqLen = 64 };

@@ -12,8 +12,10 @@ namespace VlmTune.Processing;
 ///   stage-2 image is a single tile. Without do_image_splitting the stage-1 image is squared to M×M instead;</item>
 /// <item>rescale and normalise (<see cref="PixelNormalizer"/>) into planar (N, 3, M, M) floats.</item>
 /// </list>
-/// Inputs are already RGB (decoders composite alpha over white), so HF's convert_to_rgb after the split is the
-/// identity and is skipped. Legend: N = tiles, M = tile edge. Holds no mutable state: safe to share across threads.
+/// An <see cref="RgbImage"/> goes through these steps as is (both transformers 4.x and 5.x). A
+/// <see cref="DecodedImage"/> in another mode follows <see cref="ImageProcessorConfig.NonRgbImages"/>: transformers 5.x
+/// converts it first (<see cref="DecodedImage.ToRgb"/>); transformers 4.x resizes its own array and converts each tile
+/// (<see cref="Transformers4Tiling"/>). Legend: N = tiles, M = tile edge. Holds no mutable state: safe to share across threads.
 /// </summary>
 public sealed class SmolVlmImageProcessor
 {
@@ -21,6 +23,9 @@ public sealed class SmolVlmImageProcessor
     readonly bool _useAvx2;
 
     public ImageProcessorConfig Config { get; }
+
+    /// <summary>Whether the resize passes use the AVX2 kernels (bit-identical to the scalar reference).</summary>
+    internal bool UseAvx2 => _useAvx2;
 
     public SmolVlmImageProcessor(ImageProcessorConfig config) : this(config, ResamplePassAvx2.IsSupported) { }
 
@@ -32,36 +37,66 @@ public sealed class SmolVlmImageProcessor
         _useAvx2 = useAvx2;
     }
 
-    /// <summary>Resizes and splits one image (steps 1–3), still uint8.</summary>
+    /// <summary>Resizes and splits one RGB image (steps 1–3), still uint8.</summary>
     public TiledImage Tile(RgbImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
+        return Tile(image, image.Width, image.Height, Resize, rgb => rgb);
+    }
+
+    /// <summary>Resizes and splits one image of any mode (steps 1–3) as <see cref="ImageProcessorConfig.NonRgbImages"/> says.</summary>
+    /// <exception cref="UnsupportedImageException">transformers 4.x behaviour and an image it refuses.</exception>
+    public TiledImage Tile(DecodedImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.Mode == ImageMode.Rgb || Config.NonRgbImages == NonRgbImages.Transformers5) return Tile(image.ToRgb());
+        return Transformers4Tiling.Tile(this, image);
+    }
+
+    /// <summary>
+    /// Steps 1–3 on any representation: <paramref name="resize"/> resamples it, <paramref name="toRgb"/> turns the
+    /// stage-2 image and the global image into RGB (a per-pixel map, so it commutes with cutting tiles).
+    /// </summary>
+    internal TiledImage Tile<T>(T image, int width, int height, Func<T, int, int, T> resize, Func<T, RgbImage> toRgb)
+    {
         int m = Config.MaxImageSize;
-        RgbImage current = image;
+        T current = image;
+        int w = width, h = height;
         if (Config.DoResize)
         {
-            var (w1, h1) = SmolVlmResizePlan.LongestEdge(current.Width, current.Height, Config.LongestEdge);
-            current = Resize(current, w1, h1);
+            (w, h) = SmolVlmResizePlan.LongestEdge(w, h, Config.LongestEdge);
+            current = resize(current, w, h);
         }
         if (!Config.DoImageSplitting)
         {
-            current = Resize(current, m, m);
-            return new TiledImage(current, current, 0, 0, m);
+            RgbImage square = toRgb(resize(current, m, m));
+            return new TiledImage(square, square, 0, 0, m);
         }
 
-        var (w2, h2) = SmolVlmResizePlan.MultipleOf(current.Width, current.Height, m);
-        current = Resize(current, w2, h2);
+        var (w2, h2) = SmolVlmResizePlan.MultipleOf(w, h, m);
+        current = resize(current, w2, h2);
         var (rows, cols) = SmolVlmResizePlan.Grid(w2, h2, m);
+        RgbImage resized = toRgb(current);
         if (rows == 0)
-            return new TiledImage(current, current, 0, 0, m);   // a multiple of M no larger than M: exactly M×M
-        RgbImage global = Resize(current, m, m);
-        return new TiledImage(current, global, rows, cols, m);
+            return new TiledImage(resized, resized, 0, 0, m);   // a multiple of M no larger than M: exactly M×M
+        RgbImage global = toRgb(resize(current, m, m));
+        return new TiledImage(resized, global, rows, cols, m);
     }
 
     /// <summary>Processes the images of one sample: tiles of every image, in order, normalised.</summary>
     public ProcessedImages Process(IReadOnlyList<RgbImage> images)
     {
-        TiledImage[] tiled = TileAll(images);
+        return Process(AsDecoded(images));
+    }
+
+    /// <summary>The same for images of any mode (see <see cref="Tile(DecodedImage)"/>).</summary>
+    /// <exception cref="UnsupportedImageException">transformers 4.x behaviour and an image it refuses.</exception>
+    public ProcessedImages Process(IReadOnlyList<DecodedImage> images) => Process(TileAll(images));
+
+    /// <summary>Normalises images already tiled by this processor (<see cref="Tile(DecodedImage)"/>).</summary>
+    public ProcessedImages Process(IReadOnlyList<TiledImage> tiled)
+    {
+        ArgumentNullException.ThrowIfNull(tiled);
         int m = Config.MaxImageSize;
         int tileCount = tiled.Sum(t => t.TileCount);
         var pixels = new float[checked((long)tileCount * 3 * m * m)];
@@ -78,7 +113,7 @@ public sealed class SmolVlmImageProcessor
     {
         ArgumentNullException.ThrowIfNull(samples);
         if (samples.Count == 0) throw new ArgumentException("a batch needs at least one sample", nameof(samples));
-        TiledImage[][] tiled = samples.Select(TileAll).ToArray();
+        TiledImage[][] tiled = samples.Select(s => TileAll(AsDecoded(s))).ToArray();
         int m = Config.MaxImageSize;
         int[] tileCounts = tiled.Select(t => t.Sum(i => i.TileCount)).ToArray();
         int maxTiles = tileCounts.Max();
@@ -113,7 +148,16 @@ public sealed class SmolVlmImageProcessor
         }
     }
 
-    TiledImage[] TileAll(IReadOnlyList<RgbImage> images)
+    static DecodedImage[] AsDecoded(IReadOnlyList<RgbImage> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var decoded = new DecodedImage[images.Count];
+        for (int i = 0; i < images.Count; i++)
+            decoded[i] = DecodedImage.FromRgb(images[i] ?? throw new ArgumentNullException(nameof(images), $"image {i} is null"));
+        return decoded;
+    }
+
+    TiledImage[] TileAll(IReadOnlyList<DecodedImage> images)
     {
         ArgumentNullException.ThrowIfNull(images);
         var tiled = new TiledImage[images.Count];
@@ -122,6 +166,6 @@ public sealed class SmolVlmImageProcessor
         return tiled;
     }
 
-    RgbImage Resize(RgbImage image, int width, int height) =>
+    internal RgbImage Resize(RgbImage image, int width, int height) =>
         PillowResize.ResizeOrSame(image, width, height, Config.Resample, _useAvx2);
 }

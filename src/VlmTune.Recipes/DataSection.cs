@@ -17,6 +17,8 @@ public sealed record DataSection
     public bool AssistantOnly { get; init; } = true;
     public OverflowPolicy Overflow { get; init; } = OverflowPolicy.Error;
     public BadRecordPolicy OnBadRecord { get; init; } = BadRecordPolicy.Error;
+    /// <summary>Which transformers release non-RGB images follow (datasets.md, "Images that are not plain RGB").</summary>
+    public NonRgbImages NonRgbImages { get; init; } = NonRgbImages.Transformers5;
     /// <summary>Allow image paths that leave the JSONL file's folder.</summary>
     public bool AllowOutsideRoot { get; init; }
     public bool Shuffle { get; init; } = true;

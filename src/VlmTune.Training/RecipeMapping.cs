@@ -78,6 +78,8 @@ public static class RecipeMapping
             R.OverflowPolicy.ShrinkImages => Data.Encoding.OverflowPolicy.ShrinkImages,
             _ => Data.Encoding.OverflowPolicy.Error,
         },
+        NonRgbImages = r.Data.NonRgbImages == R.NonRgbImages.Transformers4
+            ? Processing.NonRgbImages.Transformers4 : Processing.NonRgbImages.Transformers5,
         OnBadRecord = r.Data.OnBadRecord == R.BadRecordPolicy.Skip ? Data.Datasets.BadRecordPolicy.Skip : Data.Datasets.BadRecordPolicy.Error,
         AllowOutsideRoot = r.Data.AllowOutsideRoot,
         DataSplit = r.Data.Split,

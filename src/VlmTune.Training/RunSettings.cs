@@ -39,6 +39,8 @@ public sealed record RunSettings
     public int MaxLength { get; init; } = 2048;
     public bool AssistantOnly { get; init; } = true;
     public OverflowPolicy Overflow { get; init; } = OverflowPolicy.Error;
+    /// <summary>Which transformers release non-RGB images follow (recipe <c>data.non_rgb_images</c>).</summary>
+    public Processing.NonRgbImages NonRgbImages { get; init; } = Processing.NonRgbImages.Transformers5;
     public BadRecordPolicy OnBadRecord { get; init; } = BadRecordPolicy.Error;
     public bool AllowOutsideRoot { get; init; }
     /// <summary>Parquet folders and Hub datasets: the training split, the split for <see cref="EvalData"/>, the config.</summary>

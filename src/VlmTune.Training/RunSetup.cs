@@ -16,7 +16,7 @@ internal static class RunSetup
     {
         if (!File.Exists(Path.Combine(s.ModelDir, "config.json")))
             throw new DirectoryNotFoundException($"{s.ModelDir}: model directory not found (no config.json)");
-        var processor = SmolVlmProcessor.FromDirectory(s.ModelDir, s.MaxLength);
+        var processor = SmolVlmProcessor.FromDirectory(s.ModelDir, s.MaxLength).WithNonRgbImages(s.NonRgbImages);
         var model = SmolVlmModel.Load(s.ModelDir, device, out _);
         model.ComputeDType = ComputeDType(s, device);
         log.Info(s.ComputeDType == null

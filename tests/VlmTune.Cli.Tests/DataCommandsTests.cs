@@ -80,6 +80,29 @@ public sealed class DataCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Preprocess_follows_non_rgb_images_and_names_a_refused_image()
+    {
+        string nonRgb = Path.Combine(CliHarness.RepoRoot(), "tests", "fixtures", "processor", "nonrgb");
+        string rgba = Path.Combine(nonRgb, "rgba.png"), la = Path.Combine(nonRgb, "la.png");
+        string t5 = Path.Combine(_tmp, "t5.safetensors"), t4 = Path.Combine(_tmp, "t4.safetensors");
+        Assert.Equal(0, Run("preprocess", "--model", Model, "--image", rgba, "--out", t5).Code);
+        var (code, _, err) = Run("preprocess", "--model", Model, "--image", rgba, "--out", t4, "--non-rgb-images", "transformers-4");
+        Assert.True(code == 0, err);
+        using (var a = SafeTensorsFile.Open(t5))
+        using (var b = SafeTensorsFile.Open(t4))
+            Assert.False(a.GetBytes("pixel_values").SequenceEqual(b.GetBytes("pixel_values")));   // alpha dropped vs white per tile
+
+        string refused = Path.Combine(_tmp, "la.safetensors");
+        (code, _, err) = Run("preprocess", "--model", Model, "--image", la, "--out", refused, "--non-rgb-images", "transformers-4");
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: {la}: a gray + alpha (LA) image cannot be processed as transformers 4.x does", err.Trim());
+        Assert.False(File.Exists(refused));
+        (code, _, err) = Run("preprocess", "--model", Model, "--image", la, "--out", refused, "--non-rgb-images", "4");
+        Assert.Equal(1, code);
+        Assert.Contains("--non-rgb-images: expected transformers-5 or transformers-4, got '4'", err);
+    }
+
+    [Fact]
     public void Inspect_dataset_prints_budget_and_audit()
     {
         var (code, stdout, err) = Run("inspect", "dataset", "--model", Model, "--data", Path.Combine(Fixtures, "sft.jsonl"));

@@ -1,6 +1,9 @@
 namespace VlmTune.Images.Tests;
 
-/// <summary>Every fixture in the manifest: pixel-exact against its expected PPM, or the expected error.</summary>
+/// <summary>
+/// Every fixture in the manifest: pixel-exact against its expected PPM (Pillow's <c>Image.open(f).convert("RGB")</c>),
+/// or the expected error.
+/// </summary>
 public class ImageDecoderFixtureTests
 {
     public static TheoryData<string> Decodable() =>
@@ -41,5 +44,14 @@ public class ImageDecoderFixtureTests
         Assert.Contains(entry.Error!, e.Message);
         Assert.StartsWith(input + ": ", e.Message);
         Assert.Equal(input, e.SourceName);
+    }
+
+    [Fact]
+    public void Every_colour_and_alpha_pair_composites_over_white_as_pillow()
+    {
+        var opened = ImageDecoder.Open(ImageFixtures.Read("png/alpha_all_pairs.png"), "alpha_all_pairs.png");
+        Assert.Equal(ImageMode.Rgba, opened.Mode);
+        var expected = ImageFixtures.ReadPpm("expected/alpha_all_pairs.white.ppm");
+        Assert.Equal(expected.Pixels, WhiteBackground.Composite(opened).Pixels);
     }
 }

@@ -89,10 +89,10 @@ public class ImageDecoderTests
         public string FormatName => "FAKE";
         public bool CanDecode(ReadOnlySpan<byte> header) => header.StartsWith("FAKE"u8);
 
-        public RgbImage Decode(ReadOnlySpan<byte> data, string sourceName, DecodeOptions options)
+        public DecodedImage Decode(ReadOnlySpan<byte> data, string sourceName, DecodeOptions options)
         {
             Called = true;
-            return new RgbImage(1, 1);
+            return DecodedImage.FromRgb(new RgbImage(1, 1));
         }
     }
 }

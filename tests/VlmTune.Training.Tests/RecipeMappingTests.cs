@@ -38,4 +38,19 @@ public class RecipeMappingTests
         Assert.Equal(1, Recipes.DataSection.AutoWorkers(2));
         Assert.Equal(4, Recipes.DataSection.AutoWorkers(16));
     }
+
+    [Fact]
+    public void Non_rgb_images_maps_to_the_processor_option_and_changes_the_run()
+    {
+        RunSettings Map(params string[] set) => RecipeMapping.ToRunSettings(RecipeLoader.Parse(Minimal, "r.yaml", set, "/"));
+        var auto = Map();
+        Assert.Equal(Processing.NonRgbImages.Transformers5, auto.NonRgbImages);
+        Assert.Equal(auto.ConfigHash, Map("data.non_rgb_images=transformers-5").ConfigHash);
+        var t4 = Map("data.non_rgb_images=transformers-4");
+        Assert.Equal(Processing.NonRgbImages.Transformers4, t4.NonRgbImages);
+        Assert.NotEqual(auto.ConfigHash, t4.ConfigHash);   // other pixels: a resumed run may not switch
+        var e = Assert.Throws<RecipeException>(() => Map("data.non_rgb_images=composite"));
+        Assert.Contains("data.non_rgb_images", e.Message);
+        Assert.Contains("transformers-4", e.Message);
+    }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using VlmTune.ChatTemplates;
 using VlmTune.Data;
 using VlmTune.Images;
+using VlmTune.Processing;
 using VlmTune.Models.SmolVlm;
 
 namespace VlmTune.Cli.Commands;
@@ -28,14 +29,15 @@ public static class ChatCommand
         var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass (with a temperature > 0).", DefaultValueFactory = _ => 1f };
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed (each reply uses seed + turn number).", DefaultValueFactory = _ => 0 };
         var device = DeviceSelection.CreateOption();
+        var nonRgb = ImageOptions.CreateNonRgbImages();
         var command = new Command("chat", "Talk to a model (and adapter) turn by turn; " + Help + ".");
-        foreach (var o in new Option[] { model, adapter, baseChoice, system, maxNew, temperature, topP, seed, device }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, adapter, baseChoice, system, maxNew, temperature, topP, seed, device, nonRgb }) command.Options.Add(o);
         command.SetAction(r =>
         {
             var options = new GenerationOptions { MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopP = r.GetValue(topP), Seed = r.GetValue(seed) };
             GenerateCommand.CheckOptions(options);
             string modelDir = r.GetValue(model)!;
-            var processor = AdaptedModelOptions.Processor(modelDir, r.GetValue(adapter));
+            var processor = AdaptedModelOptions.Processor(modelDir, r.GetValue(adapter), r.GetValue(nonRgb)!);
             var dev = DeviceSelection.Resolve(r.GetValue(device), null, m => Console.Error.WriteLine(m), m => Console.Error.WriteLine($"warning: {m}"));
             var (net, _) = AdaptedModelOptions.Load(modelDir, r.GetValue(adapter), r.GetValue(baseChoice)!, dev);
             Loop(net, processor, r.GetValue(system), options with { StopTokenIds = [processor.TokenIds.EndOfUtterance] }, Console.In, Console.Out);
@@ -47,8 +49,8 @@ public static class ChatCommand
     static void Loop(SmolVlmModel net, SmolVlmProcessor processor, string? system, GenerationOptions options, TextReader input, TextWriter output)
     {
         var history = new List<ChatMessage>();
-        var images = new List<RgbImage>();       // every image of the conversation, in order
-        var pending = new List<RgbImage>();      // attached to the next user turn
+        var images = new List<DecodedImage>();   // every image of the conversation, in order
+        var pending = new List<DecodedImage>();  // attached to the next user turn
         bool interactive = !Console.IsInputRedirected;
         Console.Error.WriteLine($"chat: {Help}");
         int turn = 0;
@@ -78,8 +80,17 @@ public static class ChatCommand
                     case "/image":
                         if (arg.Length == 0) { Console.Error.WriteLine("chat: /image needs a path"); break; }
                         if (!File.Exists(arg)) { Console.Error.WriteLine($"chat: {arg}: image not found"); break; }
-                        try { pending.Add(ImageDecoder.Load(arg)); }
-                        catch (ImageFormatException e) { Console.Error.WriteLine($"chat: {arg}: {e.Message}"); break; }
+                        try
+                        {
+                            var opened = ImageOptions.Open(arg);
+                            processor.ImageProcessor.Tile(opened);   // refused here, not at the next turn
+                            pending.Add(opened);
+                        }
+                        catch (Exception e) when (e is ImageFormatException or UnsupportedImageException)
+                        {
+                            Console.Error.WriteLine($"chat: {arg}: {e.Message}");
+                            break;
+                        }
                         Console.Error.WriteLine($"chat: image {images.Count + pending.Count} attached to the next turn");
                         break;
                     default:

@@ -43,8 +43,9 @@ public static class EvalCommand
         var lossType = new Option<string>("--loss-type") { Description = "DPO: sigmoid, ipo, hinge or robust.", DefaultValueFactory = _ => "sigmoid" };
         var onBad = new Option<string>("--on-bad-record") { Description = "error (stop at the first bad record) or skip (leave it out, reported).", DefaultValueFactory = _ => "error" };
         var device = DeviceSelection.CreateOption();
+        var nonRgb = ImageOptions.CreateNonRgbImages();
         var command = new Command("eval", "Evaluate a model (and adapter) on SFT or DPO data: loss, token accuracy, generations / reward metrics.");
-        foreach (var o in new Option[] { model, adapter, baseChoice, data, kind, output, limit, batch, maxNew, noGenerate, beta, lossType, onBad, device })
+        foreach (var o in new Option[] { model, adapter, baseChoice, data, kind, output, limit, batch, maxNew, noGenerate, beta, lossType, onBad, device, nonRgb })
             command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -71,7 +72,7 @@ public static class EvalCommand
             };
             string modelDir = r.GetValue(model)!;
             string? adapterDir = r.GetValue(adapter);
-            var processor = AdaptedModelOptions.Processor(modelDir, adapterDir);
+            var processor = AdaptedModelOptions.Processor(modelDir, adapterDir, r.GetValue(nonRgb)!);
             var dev = DeviceSelection.Resolve(r.GetValue(device), null, m => Console.Error.WriteLine(m), m => Console.Error.WriteLine($"warning: {m}"));
             var (net, adapters) = AdaptedModelOptions.Load(modelDir, adapterDir, r.GetValue(baseChoice)!, dev);
             var options = new DatasetOptions
@@ -129,7 +130,8 @@ public static class EvalCommand
             {
                 var chunk = todo.Skip(k).Take(batchSize).ToList();
                 var prompts = chunk.Select(x => GenerateCommand.FromConversation(processor, x.Turn!.Value.Prompt,
-                    records[x.i].Example.Images.Take(x.Turn.Value.Images).Select(s => s.Load()).ToArray())).ToList();
+                    records[x.i].Example.Images.Take(x.Turn.Value.Images).Select(s => s.Open()).ToArray(),
+                    records[x.i].Example.Images.Take(x.Turn.Value.Images).Select(s => $"{s.Record}: {s.FieldPath}").ToArray())).ToList();
                 var outputs = Generator.GenerateBatch(net, prompts, generation, processor.PadId);
                 for (int j = 0; j < chunk.Count; j++)
                 {

@@ -39,13 +39,15 @@ public static class ForwardCommand
         var adapter = AdaptedModelOptions.CreateAdapter();
         var baseChoice = AdaptedModelOptions.CreateBase();
         var device = DeviceSelection.CreateOption();
+        var nonRgb = ImageOptions.CreateNonRgbImages();
         var command = new Command("forward", "Run one forward pass and save the logits.");
-        foreach (var o in new Option[] { model, adapter, baseChoice, input, output, hidden, device }) command.Options.Add(o);
-        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(baseChoice)!, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(hidden), r.GetValue(device)));
+        foreach (var o in new Option[] { model, adapter, baseChoice, input, output, hidden, device, nonRgb }) command.Options.Add(o);
+        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(baseChoice)!, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(hidden), r.GetValue(device), r.GetValue(nonRgb)!));
         return command;
     }
 
-    static int Run(string modelDir, string? adapter, string baseChoice, string inputPath, string output, bool withHidden, string? deviceName)
+    static int Run(string modelDir, string? adapter, string baseChoice, string inputPath, string output, bool withHidden, string? deviceName,
+        string nonRgbImages)
     {
         if (!Directory.Exists(modelDir)) throw new UserErrorException($"{modelDir}: model folder does not exist");
         using var doc = ReadJson(inputPath);
@@ -69,7 +71,7 @@ public static class ForwardCommand
         if (root.TryGetProperty("images", out var images))
         {
             if (root.TryGetProperty("pixel_values", out _)) throw new UserErrorException($"{inputPath}: give images or pixel_values, not both");
-            inputs = WithImages(ids, mask, ReadImagePaths(images, ids.Length, baseDir, inputPath), expand, AdaptedModelOptions.Processor(modelDir, adapter), inputPath);
+            inputs = WithImages(ids, mask, ReadImagePaths(images, ids.Length, baseDir, inputPath), expand, AdaptedModelOptions.Processor(modelDir, adapter, nonRgbImages), inputPath);
         }
         else
         {
@@ -171,7 +173,7 @@ public static class ForwardCommand
 
     static SmolVlmInputs WithImages(long[][] ids, long[][]? mask, string[][] paths, bool expand, SmolVlmProcessor processor, string source)
     {
-        var processed = paths.Select(p => processor.ImageProcessor.Process(p.Select(f => ImageDecoder.Load(f)).ToArray())).ToArray();
+        var processed = paths.Select(p => ImageOptions.Process(processor.ImageProcessor, p.Select(ImageOptions.Open).ToArray(), p)).ToArray();
         if (expand)
         {
             int image = processor.TokenIds.Image;

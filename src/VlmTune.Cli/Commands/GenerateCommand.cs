@@ -31,16 +31,17 @@ public static class GenerateCommand
         var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass (with a temperature > 0).", DefaultValueFactory = _ => 1f };
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };
         var device = DeviceSelection.CreateOption();
+        var nonRgb = ImageOptions.CreateNonRgbImages();
         var command = new Command("generate", "Generate a reply to images and a prompt.");
-        foreach (var o in new Option[] { model, adapter, baseChoice, image, system, prompt, inputIds, maxNew, temperature, topP, seed, device }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, adapter, baseChoice, image, system, prompt, inputIds, maxNew, temperature, topP, seed, device, nonRgb }) command.Options.Add(o);
         command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(baseChoice)!, r.GetValue(image) ?? [], r.GetValue(system),
-            r.GetValue(prompt), r.GetValue(inputIds), r.GetValue(device),
+            r.GetValue(prompt), r.GetValue(inputIds), r.GetValue(device), r.GetValue(nonRgb)!,
             new GenerationOptions { MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopP = r.GetValue(topP), Seed = r.GetValue(seed) }));
         return command;
     }
 
     static int Run(string modelDir, string? adapter, string baseChoice, string[] imagePaths, string? system, string? prompt, string? inputIds,
-        string? deviceName, GenerationOptions options)
+        string? deviceName, string nonRgbImages, GenerationOptions options)
     {
         if ((prompt is null) == (inputIds is null)) throw new UserErrorException("give exactly one of --prompt and --input-ids");
         if (imagePaths.Length > 0 && prompt is null) throw new UserErrorException("--image needs --prompt (the chat template places it)");
@@ -50,7 +51,7 @@ public static class GenerateCommand
         foreach (var p in imagePaths)
             if (!File.Exists(p)) throw new UserErrorException($"{p}: image not found");
 
-        var processor = AdaptedModelOptions.Processor(modelDir, adapter);
+        var processor = AdaptedModelOptions.Processor(modelDir, adapter, nonRgbImages);
         var device = DeviceSelection.Resolve(deviceName, null, m => Console.Error.WriteLine(m), m => Console.Error.WriteLine($"warning: {m}"));
         var (net, _) = AdaptedModelOptions.Load(modelDir, adapter, baseChoice, device);
         SmolVlmInputs inputs;
@@ -60,7 +61,7 @@ public static class GenerateCommand
             var messages = new List<ChatMessage>();
             if (system != null) messages.Add(new ChatMessage("system", [ContentPart.FromText(system)]));
             messages.Add(UserTurn(prompt, imagePaths.Length));
-            inputs = FromConversation(processor, messages, imagePaths.Select(p => ImageDecoder.Load(p)).ToArray());
+            inputs = FromConversation(processor, messages, imagePaths.Select(ImageOptions.Open).ToArray(), imagePaths);
         }
 
         var clock = Stopwatch.StartNew();
@@ -89,18 +90,21 @@ public static class GenerateCommand
         new("user", [.. Enumerable.Repeat(ContentPart.Image(), images), ContentPart.FromText(text)]);
 
     internal static SmolVlmInputs FromPrompt(SmolVlmProcessor processor, string prompt, string? imagePath) =>
-        FromConversation(processor, [UserTurn(prompt, imagePath is null ? 0 : 1)], imagePath is null ? [] : [ImageDecoder.Load(imagePath)]);
+        FromConversation(processor, [UserTurn(prompt, imagePath is null ? 0 : 1)], imagePath is null ? [] : [ImageOptions.Open(imagePath)],
+            imagePath is null ? null : [imagePath]);
 
     /// <summary>
     /// The prompt for the next assistant turn of a conversation: rendered with the chat template (add_generation_prompt),
-    /// each &lt;image&gt; expanded for the next image in order. The images must match the image parts in number.
+    /// each &lt;image&gt; expanded for the next image in order. The images must match the image parts in number;
+    /// <paramref name="labels"/> (file names) name an image the processor refuses.
     /// </summary>
-    internal static SmolVlmInputs FromConversation(SmolVlmProcessor processor, IReadOnlyList<ChatMessage> messages, IReadOnlyList<RgbImage> images)
+    internal static SmolVlmInputs FromConversation(SmolVlmProcessor processor, IReadOnlyList<ChatMessage> messages, IReadOnlyList<DecodedImage> images,
+        IReadOnlyList<string>? labels = null)
     {
         string text = processor.ChatTemplate.Render(messages, addGenerationPrompt: true);
         if (images.Count == 0)
             return new SmolVlmInputs { InputIds = Encode(processor, text), Batch = 1 };
-        var processed = processor.ImageProcessor.Process(images.ToArray());
+        var processed = ImageOptions.Process(processor.ImageProcessor, images, labels);
         return new SmolVlmInputs
         {
             InputIds = Encode(processor, processor.Expander.Expand(text, processed)),

@@ -29,14 +29,17 @@ public static class InspectDatasetCommand
         var overflow = new Option<string?>("--overflow") { Description = "Samples longer than the max length (default error)." };
         overflow.AcceptOnlyFromAmong("error", "drop", "shrink-images");
         var allowOutside = new Option<bool>("--allow-outside-root") { Description = "Allow image paths outside the dataset's folder." };
+        var nonRgb = new Option<string?>("--non-rgb-images") { Description = ImageOptions.NonRgbHelp + " Default: the recipe's data.non_rgb_images, else transformers-5." };
+        nonRgb.AcceptOnlyFromAmong("transformers-5", "transformers-4");
         var command = new Command("dataset", "Validate a dataset and print its token budget and label audit.");
-        foreach (var o in new Option[] { recipe, model, data, kind, maxLength, onBad, overflow, allowOutside }) command.Options.Add(o);
+        foreach (var o in new Option[] { recipe, model, data, kind, maxLength, onBad, overflow, allowOutside, nonRgb }) command.Options.Add(o);
         command.SetAction(r => Run(r.GetValue(recipe), r.GetValue(model), r.GetValue(data), r.GetValue(kind), r.GetValue(maxLength),
-            r.GetValue(onBad), r.GetValue(overflow), r.GetValue(allowOutside)));
+            r.GetValue(onBad), r.GetValue(overflow), r.GetValue(allowOutside), r.GetValue(nonRgb)));
         return command;
     }
 
-    static int Run(string? recipePath, string? modelDir, string? dataPath, string? kindName, int? maxLength, string? onBadName, string? overflowName, bool allowOutside)
+    static int Run(string? recipePath, string? modelDir, string? dataPath, string? kindName, int? maxLength, string? onBadName, string? overflowName,
+        bool allowOutside, string? nonRgbName)
     {
         if (maxLength is <= 0) throw new UserErrorException($"--max-length must be positive, got {maxLength}");
         R.Recipe? recipe = null;
@@ -70,7 +73,9 @@ public static class InspectDatasetCommand
         else if (DatasetInspector.DetectKind(dataPath) is { } detected) (kind, kindSource) = (detected, "detected from the records");
         else (kind, kindSource) = (DatasetKind.Sft, "no record shows its kind; assuming sft");
 
-        var processor = SmolVlmProcessor.FromDirectory(HubModels.Resolve(modelDir), maxLength);
+        nonRgbName ??= recipe?.Data.NonRgbImages == R.NonRgbImages.Transformers4 ? "transformers-4" : "transformers-5";
+        var processor = SmolVlmProcessor.FromDirectory(HubModels.Resolve(modelDir), maxLength)
+            .WithNonRgbImages(ImageOptions.ParseNonRgbImages(nonRgbName));
         var report = DatasetInspector.Inspect(dataPath, kind, processor,
             new DatasetOptions { OnBadRecord = policy, AllowOutsideRoot = allowOutside },
             new EncodingOptions { Overflow = overflow, AssistantOnly = recipe?.Data.AssistantOnly ?? true },

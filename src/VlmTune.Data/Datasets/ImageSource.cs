@@ -43,16 +43,20 @@ public sealed class ImageSource
     /// <exception cref="DatasetRecordException">The file is unreadable or the data URI is not base64.</exception>
     public ReadOnlyMemory<byte> ReadBytes() => _bytes ?? (FilePath is null ? DecodeDataUri() : ReadFile(FilePath));
 
-    /// <summary>Reads and decodes the image (PNG or JPEG) to RGB.</summary>
+    /// <summary>Reads and decodes the image (PNG or JPEG) to RGB (Pillow's <c>convert("RGB")</c>).</summary>
     /// <exception cref="DatasetRecordException">The file is unreadable or the bytes are not a decodable image.</exception>
-    public RgbImage Load() => Decode(ReadBytes().Span);
+    public RgbImage Load() => Open().ToRgb();
+
+    /// <summary>Reads and decodes the image in its own mode (RGBA, gray, palette, ...), as Pillow's <c>Image.open</c>.</summary>
+    /// <exception cref="DatasetRecordException">The file is unreadable or the bytes are not a decodable image.</exception>
+    public DecodedImage Open() => Open(ReadBytes().Span);
 
     /// <summary>Decodes bytes obtained from <see cref="ReadBytes"/>, with this image's record and field in errors.</summary>
-    public RgbImage Decode(ReadOnlySpan<byte> bytes)
+    public DecodedImage Open(ReadOnlySpan<byte> bytes)
     {
         try
         {
-            return ImageDecoder.Decode(bytes, Label);
+            return ImageDecoder.Open(bytes, Label);
         }
         catch (ImageFormatException e)
         {
@@ -60,14 +64,14 @@ public sealed class ImageSource
         }
     }
 
-    /// <summary>The decoded size (EXIF orientation applied) from the headers alone: no pixel is decoded.</summary>
+    /// <summary>The decoded size (EXIF orientation applied) and mode from the headers alone: no pixel is decoded.</summary>
     /// <exception cref="DatasetRecordException">The file is unreadable or its headers are not a supported image's.</exception>
-    public (int Width, int Height) ReadSize()
+    public (int Width, int Height, ImageMode Mode) ReadHeader()
     {
         var bytes = ReadBytes();
         try
         {
-            return ImageHeader.ReadSize(bytes.Span, Label);
+            return ImageHeader.Read(bytes.Span, Label);
         }
         catch (ImageFormatException e)
         {

@@ -12,11 +12,13 @@ namespace VlmTune.Data.Encoding;
 /// </summary>
 internal sealed class SampleImages
 {
-    private readonly RgbImage[]? _decoded;
+    private readonly DecodedImage[]? _decoded;
+    private readonly IReadOnlyList<ImageSource>? _sources;   // with the decoded images: named in errors
     private readonly (int Width, int Height)[] _sizes;
 
-    private SampleImages(RgbImage[]? decoded, (int, int)[] sizes, int[] rows, int[] cols, ProcessedImages? pixels, bool globalOnly)
+    private SampleImages(IReadOnlyList<ImageSource>? sources, DecodedImage[]? decoded, (int, int)[] sizes, int[] rows, int[] cols, ProcessedImages? pixels, bool globalOnly)
     {
+        _sources = sources;
         _decoded = decoded;
         _sizes = sizes;
         Rows = rows;
@@ -31,21 +33,44 @@ internal sealed class SampleImages
     public bool GlobalOnly { get; }
     public bool AnySplit => Rows.Any(r => r > 0);
 
+    /// <exception cref="DatasetRecordException">An image cannot be read or decoded, or the selected non-RGB behaviour
+    /// (transformers 4.x) refuses it — a gray + alpha image already from its header.</exception>
     public static SampleImages Load(IReadOnlyList<ImageSource> sources, SmolVlmProcessor processor, bool loadPixels)
     {
-        if (!loadPixels) return FromSizes(sources.Select(s => s.ReadSize()).ToArray(), processor, globalOnly: false);
-        var decoded = new RgbImage[sources.Count];
-        for (int i = 0; i < sources.Count; i++) decoded[i] = sources[i].Load();
-        return Build(decoded, processor, globalOnly: false);
+        if (!loadPixels)
+        {
+            var sizes = new (int, int)[sources.Count];
+            for (int i = 0; i < sources.Count; i++)
+            {
+                var (w, h, mode) = sources[i].ReadHeader();
+                if (mode == ImageMode.GrayAlpha && processor.ImageConfig.NonRgbImages == NonRgbImages.Transformers4)
+                    throw new DatasetRecordException(sources[i].Record, sources[i].FieldPath, UnsupportedImageException.GrayAlpha);
+                sizes[i] = (w, h);
+            }
+            return FromSizes(sizes, processor, globalOnly: false);
+        }
+        var decoded = new DecodedImage[sources.Count];
+        for (int i = 0; i < sources.Count; i++) decoded[i] = sources[i].Open();
+        return Build(sources, decoded, processor, globalOnly: false);
     }
 
     public SampleImages Regrid(SmolVlmProcessor processor) =>
-        _decoded is null ? FromSizes(_sizes, processor, globalOnly: true) : Build(_decoded, processor, globalOnly: true);
+        _decoded is null ? FromSizes(_sizes, processor, globalOnly: true) : Build(_sources!, _decoded, processor, globalOnly: true);
 
-    private static SampleImages Build(RgbImage[] decoded, SmolVlmProcessor processor, bool globalOnly)
+    private static SampleImages Build(IReadOnlyList<ImageSource> sources, DecodedImage[] decoded, SmolVlmProcessor processor, bool globalOnly)
     {
-        var pixels = (globalOnly ? processor.GlobalOnlyImageProcessor : processor.ImageProcessor).Process(decoded);
-        return new SampleImages(decoded, decoded.Select(d => (d.Width, d.Height)).ToArray(), pixels.ImageRows, pixels.ImageCols, pixels, globalOnly);
+        var imageProcessor = globalOnly ? processor.GlobalOnlyImageProcessor : processor.ImageProcessor;
+        var tiled = new TiledImage[decoded.Length];
+        for (int i = 0; i < decoded.Length; i++)
+        {
+            try { tiled[i] = imageProcessor.Tile(decoded[i]); }
+            catch (UnsupportedImageException e)
+            {
+                throw new DatasetRecordException(sources[i].Record, sources[i].FieldPath, e.Message, e);
+            }
+        }
+        var pixels = imageProcessor.Process(tiled);
+        return new SampleImages(sources, decoded, decoded.Select(d => (d.Width, d.Height)).ToArray(), pixels.ImageRows, pixels.ImageCols, pixels, globalOnly);
     }
 
     private static SampleImages FromSizes((int Width, int Height)[] sizes, SmolVlmProcessor processor, bool globalOnly)
@@ -54,7 +79,7 @@ internal sealed class SampleImages
         var cols = new int[sizes.Length];
         for (int i = 0; i < sizes.Length; i++)
             (rows[i], cols[i]) = GridOf(processor.ImageConfig, sizes[i].Width, sizes[i].Height, split: !globalOnly);
-        return new SampleImages(null, sizes, rows, cols, null, globalOnly);
+        return new SampleImages(null, null, sizes, rows, cols, null, globalOnly);
     }
 
     /// <summary>The tile grid <see cref="SmolVlmImageProcessor.Tile"/> would produce, without resampling any pixel.</summary>

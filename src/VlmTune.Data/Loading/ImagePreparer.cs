@@ -49,8 +49,12 @@ public sealed class ImagePreparer
                     continue;
                 }
             }
-            var image = src.Decode(bytes.Span);
-            var processed = (globalOnly ? _processor.GlobalOnlyImageProcessor : _processor.ImageProcessor).Process([image]);
+            var image = src.Open(bytes.Span);
+            var imageProcessor = globalOnly ? _processor.GlobalOnlyImageProcessor : _processor.ImageProcessor;
+            TiledImage tiledImage;
+            try { tiledImage = imageProcessor.Tile(image); }
+            catch (UnsupportedImageException e) { throw new DatasetRecordException(src.Record, src.FieldPath, e.Message, e); }
+            var processed = imageProcessor.Process([tiledImage]);
             if (processed.ImageRows[0] != rows[i] || processed.ImageCols[0] != cols[i])
                 throw new DatasetRecordException(src.Record, src.FieldPath,
                     $"the image decodes to a {processed.ImageRows[0]}×{processed.ImageCols[0]} tile grid but its header promised {rows[i]}×{cols[i]} ({image.Width}×{image.Height} pixels)");
@@ -72,9 +76,12 @@ public sealed class ImagePreparer
         return MemoryMarshal.AsBytes(r.AsSpan()).ToArray();
     }
 
-    /// <summary>Every processor setting that changes an image's pixels or grid, as one string (part of the cache key).</summary>
+    /// <summary>
+    /// Every processor setting that changes an image's pixels or grid, as one string (part of the cache key). v2: non-RGB
+    /// images follow <see cref="ImageProcessorConfig.NonRgbImages"/> (v1 composited alpha over white before resizing).
+    /// </summary>
     public static string ProcessorFingerprint(ImageProcessorConfig c) => string.Join(';',
-        "pixels-v1", c.DoResize, c.LongestEdge, c.MaxImageSize, c.DoImageSplitting, c.DoRescale,
+        "pixels-v2", c.NonRgbImages, c.DoResize, c.LongestEdge, c.MaxImageSize, c.DoImageSplitting, c.DoRescale,
         c.RescaleFactor.ToString("R", CultureInfo.InvariantCulture), c.DoNormalize,
         string.Join(',', c.ImageMean.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
         string.Join(',', c.ImageStd.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),

@@ -58,11 +58,5 @@ internal static class JpegColorConverter
         }
     }
 
-    public static void GrayRow(ReadOnlySpan<byte> gray, Span<byte> rgb, int width)
-    {
-        for (int x = 0; x < width; x++)
-            rgb[3 * x] = rgb[3 * x + 1] = rgb[3 * x + 2] = gray[x];
-    }
-
     private static byte Clamp(int v) => (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
 }

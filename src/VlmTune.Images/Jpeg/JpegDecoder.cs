@@ -28,7 +28,7 @@ internal sealed class JpegDecoder
         _options = options;
     }
 
-    public RgbImage Decode()
+    public DecodedImage Decode()
     {
         if (_data.Length < 2 || _data[0] != 0xFF || _data[1] != 0xD8)
             throw Error("not a JPEG file (no SOI marker)", 0);

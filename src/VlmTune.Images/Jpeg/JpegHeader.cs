@@ -6,9 +6,10 @@ namespace VlmTune.Images.Jpeg;
 /// </summary>
 internal static class JpegHeader
 {
-    public static (int Width, int Height, int Orientation) Read(ReadOnlySpan<byte> data, string source)
+    /// <returns>Size, EXIF orientation and number of frame components (1 = gray).</returns>
+    public static (int Width, int Height, int Orientation, int Components) Read(ReadOnlySpan<byte> data, string source)
     {
-        int pos = 2, width = 0, height = 0, orientation = 1;
+        int pos = 2, width = 0, height = 0, orientation = 1, components = 0;
         while (true)
         {
             if (pos >= data.Length || data[pos] != 0xFF)
@@ -21,7 +22,7 @@ internal static class JpegHeader
             if (marker is 0xD9 or 0xDA)
             {
                 if (width == 0) throw new ImageFormatException(source, "JPEG has no frame header (SOF) before its first scan", at);
-                return (width, height, orientation);
+                return (width, height, orientation, components);
             }
             if (pos + 2 > data.Length) throw new ImageFormatException(source, $"truncated JPEG: segment FF{marker:X2} has no length", pos);
             int length = data[pos] << 8 | data[pos + 1];
@@ -36,6 +37,7 @@ internal static class JpegHeader
                     if (body[0] != 8) throw new ImageFormatException(source, $"{body[0]}-bit JPEG is not supported (only 8-bit samples)", at);
                     height = body[1] << 8 | body[2];
                     width = body[3] << 8 | body[4];
+                    components = body[5];
                     if (height == 0) throw new ImageFormatException(source, "JPEG height 0 (defined by a DNL marker) is not supported", at);
                     if (width == 0) throw new ImageFormatException(source, "JPEG width 0", at);
                     break;

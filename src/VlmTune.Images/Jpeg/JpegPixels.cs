@@ -3,11 +3,11 @@ namespace VlmTune.Images.Jpeg;
 /// <summary>
 /// The output stage: IDCT of every block that holds real samples (component planes of BlocksHigh·8 rows ×
 /// BlocksWide·8 columns), then per output row: upsample each component (<see cref="JpegUpsampler"/>) and convert
-/// to RGB (<see cref="JpegColorConverter"/>).
+/// to RGB (<see cref="JpegColorConverter"/>); a gray image keeps its one channel (Pillow's mode "L").
 /// </summary>
 internal static class JpegPixels
 {
-    public static RgbImage Render(JpegComponent[] comps, int width, int height, int maxH, int maxV, JpegColorSpace space,
+    public static DecodedImage Render(JpegComponent[] comps, int width, int height, int maxH, int maxV, JpegColorSpace space,
         string source)
     {
         var upsamplers = new JpegUpsampler[comps.Length];
@@ -29,15 +29,18 @@ internal static class JpegPixels
             upsamplers[i] = new JpegUpsampler(c, plane, stride, maxH, maxV, width, source);
         }
 
+        if (space == JpegColorSpace.Gray)
+        {
+            var gray = new byte[checked(width * height)];
+            for (int y = 0; y < height; y++) upsamplers[0].Row(y)[..width].CopyTo(gray.AsSpan(y * width, width));
+            return new DecodedImage(width, height, ImageMode.Gray, gray);
+        }
         var rgb = new byte[checked(width * height * 3)];
         for (int y = 0; y < height; y++)
         {
             var outRow = rgb.AsSpan(y * width * 3, width * 3);
             switch (space)
             {
-                case JpegColorSpace.Gray:
-                    JpegColorConverter.GrayRow(upsamplers[0].Row(y), outRow, width);
-                    break;
                 case JpegColorSpace.YCbCr:
                     JpegColorConverter.YccRow(upsamplers[0].Row(y), upsamplers[1].Row(y), upsamplers[2].Row(y), outRow, width);
                     break;
@@ -46,6 +49,6 @@ internal static class JpegPixels
                     break;
             }
         }
-        return new RgbImage(width, height, rgb);
+        return new DecodedImage(width, height, ImageMode.Rgb, rgb);
     }
 }

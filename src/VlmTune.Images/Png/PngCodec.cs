@@ -4,11 +4,10 @@ namespace VlmTune.Images.Png;
 
 /// <summary>
 /// Managed PNG decoder: every colour type and bit depth, PLTE + tRNS, colour-key tRNS, Adam7, all five filters,
-/// multiple IDAT chunks, CRC checks on every chunk, exact inflated length. Output matches Pillow's
-/// <c>alpha_composite(white, im.convert("RGBA")).convert("RGB")</c> except where Pillow itself is inconsistent:
-/// 16-bit grayscale (Pillow clamps the 16-bit value to 255; we keep the high byte like every other 16-bit type) and
-/// tRNS keys on 1/2/4-bit grayscale (Pillow compares the key with the rescaled 8-bit value; we compare raw samples,
-/// as the PNG specification says). gAMA/cHRM/iCCP are ignored, as Pillow ignores them.
+/// multiple IDAT chunks, CRC checks on every chunk, exact inflated length. The output holds the samples of the mode
+/// Pillow 9.4's <c>Image.open</c> gives (see <see cref="PngRasterizer"/>), so <see cref="DecodedImage.ToRgb"/> equals
+/// Pillow's <c>Image.open(f).convert("RGB")</c> for every colour type and bit depth. gAMA/cHRM/iCCP are ignored, as
+/// Pillow ignores them.
 /// </summary>
 public sealed class PngCodec : IImageCodec
 {
@@ -17,7 +16,7 @@ public sealed class PngCodec : IImageCodec
     public bool CanDecode(ReadOnlySpan<byte> header) =>
         header.Length >= 8 && header[..8].SequenceEqual(PngChunkReader.Signature);
 
-    public RgbImage Decode(ReadOnlySpan<byte> data, string sourceName, DecodeOptions options)
+    public DecodedImage Decode(ReadOnlySpan<byte> data, string sourceName, DecodeOptions options)
     {
         var png = PngChunkReader.Read(data, sourceName);
         var h = png.Header;
@@ -26,7 +25,7 @@ public sealed class PngCodec : IImageCodec
         if (expected > Array.MaxLength)
             throw new ImageFormatException(sourceName, $"image data of {expected} bytes is too large to decode");
         byte[] raw = Inflate(png, (int)expected, sourceName);
-        var image = PngRasterizer.ToRgb(png, raw, sourceName);
+        var image = PngRasterizer.ToImage(png, raw, sourceName);
         if (options.ApplyExifOrientation && png.Exif != null)
             image = ExifOrientation.Apply(image, ExifOrientation.Read(png.Exif));
         return image;

@@ -9,6 +9,16 @@ internal readonly record struct PngHeader(int Width, int Height, int BitDepth, i
 
     public int BitsPerPixel => Channels * BitDepth;
 
+    /// <summary>The mode Pillow 9.4's PngImagePlugin opens this colour type and depth as.</summary>
+    public ImageMode Mode => ColorType switch
+    {
+        0 => BitDepth == 1 ? ImageMode.Bilevel : BitDepth == 16 ? ImageMode.Gray16 : ImageMode.Gray,
+        2 => ImageMode.Rgb,
+        3 => ImageMode.Palette,
+        4 => ImageMode.GrayAlpha,
+        _ => ImageMode.Rgba,
+    };
+
     /// <summary>Filter step: bytes per complete pixel, at least 1.</summary>
     public int FilterStride => Math.Max(1, BitsPerPixel / 8);
 

@@ -14,6 +14,8 @@ internal static class RecipeSchema
     static readonly EnumValue<OverflowPolicy> Overflows =
         new(("error", OverflowPolicy.Error), ("drop", OverflowPolicy.Drop), ("shrink-images", OverflowPolicy.ShrinkImages));
     static readonly EnumValue<BadRecordPolicy> BadRecords = new(("error", BadRecordPolicy.Error), ("skip", BadRecordPolicy.Skip));
+    static readonly EnumValue<NonRgbImages> NonRgb =
+        new(("transformers-5", NonRgbImages.Transformers5), ("transformers-4", NonRgbImages.Transformers4));
     static readonly EnumValue<ScheduleKind> Schedules =
         new(("constant", ScheduleKind.Constant), ("linear", ScheduleKind.Linear), ("cosine", ScheduleKind.Cosine));
     static readonly EnumValue<DpoLossType> DpoLosses =
@@ -88,6 +90,8 @@ internal static class RecipeSchema
             "a record longer than max_length: stop, drop it, or shrink its images (never truncate)"),
         K("data.on_bad_record", BadRecords, r => r.Data.OnBadRecord, (r, v) => r with { Data = r.Data with { OnBadRecord = v } },
             "a malformed record: stop with its line, or skip and count it"),
+        K("data.non_rgb_images", NonRgb, r => r.Data.NonRgbImages, (r, v) => r with { Data = r.Data with { NonRgbImages = v } },
+            "RGBA, gray+alpha, palette, gray, 16-bit images: pixels as transformers 5.x (alpha dropped) or 4.x (white per tile, NEAREST gray/palette)"),
         K("data.allow_outside_root", Bool, r => r.Data.AllowOutsideRoot, (r, v) => r with { Data = r.Data with { AllowOutsideRoot = v } },
             "allow image paths that leave the JSONL file's folder"),
         K("data.shuffle", Bool, r => r.Data.Shuffle, (r, v) => r with { Data = r.Data with { Shuffle = v } },

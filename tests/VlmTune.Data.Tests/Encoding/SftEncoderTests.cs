@@ -199,4 +199,34 @@ public class SftEncoderTemplateTests
         // assistantOnly = false does not need the spans.
         Assert.NotNull(new SftEncoder(processor, new EncodingOptions { AssistantOnly = false }).Encode(ds.Read(3)));
     }
+
+    static SftExample WithImage(string fixture, string file, int line)
+    {
+        byte[] png = File.ReadAllBytes(Path.Combine(TestData.FixtureDir, "..", "processor", "nonrgb", fixture));
+        var source = new RecordSource(file, line);
+        return new SftExample(source,
+            [new ChatMessage("user", [ContentPart.Image(), ContentPart.FromText("what is it?")]), new ChatMessage("assistant", "a test")],
+            [ImageSource.FromBytes(source, "images[0]", png)], SupervisedFrom: 1);
+    }
+
+    [Fact]
+    public void Non_rgb_images_follow_the_processor_option_and_a_refused_image_names_its_record()
+    {
+        var t5 = TestData.Tiny;
+        var t4 = TestData.Tiny.WithNonRgbImages(Processing.NonRgbImages.Transformers4);
+        // RGBA: alpha dropped (5.x) vs composited over white per tile (4.x) — other pixels, same grid.
+        var a = new SftEncoder(t5).Encode(WithImage("rgba.png", "rgba.jsonl", 1))!;
+        var b = new SftEncoder(t4).Encode(WithImage("rgba.png", "rgba.jsonl", 1))!;
+        Assert.Equal(a.InputIds, b.InputIds);
+        Assert.NotEqual(a.Images!.PixelValues, b.Images!.PixelValues);
+        // Gray + alpha: fine under 5.x; refused under 4.x from the header alone (planning, no pixels), naming the record.
+        Assert.NotNull(new SftEncoder(t5).Encode(WithImage("la.png", "la.jsonl", 7)));
+        foreach (bool pixels in new[] { false, true })
+        {
+            var e = Assert.Throws<DatasetRecordException>(() =>
+                new SftEncoder(t4, new EncodingOptions { LoadPixels = pixels }).Encode(WithImage("la.png", "la.jsonl", 7)));
+            Assert.StartsWith("la.jsonl:7: images[0]", e.Message);
+            Assert.Contains("transformers 4.x", e.Message);
+        }
+    }
 }

@@ -25,12 +25,17 @@ public class PngEncoderTests
     }
 
     [Fact]
-    public void Rgba_is_written_and_composited_over_white_on_decode()
+    public void Rgba_is_written_and_read_back_with_its_alpha()
     {
         byte[] rgba = [10, 20, 30, 255, 10, 20, 30, 0, 200, 100, 0, 128];
-        var decoded = ImageDecoder.Decode(PngEncoder.EncodeRgba(3, 1, rgba), "rgba.png");
-        // Pillow alpha_composite over white: a=128 gives round(c·128/255 + 255·127/255).
-        Assert.Equal(new byte[] { 10, 20, 30, 255, 255, 255, 227, 177, 127 }, decoded.Pixels);
+        byte[] png = PngEncoder.EncodeRgba(3, 1, rgba);
+        var opened = ImageDecoder.Open(png, "rgba.png");
+        Assert.Equal(ImageMode.Rgba, opened.Mode);
+        Assert.Equal(rgba, opened.Samples);
+        // Decode is Pillow's convert("RGB"): alpha dropped, the colour under a transparent pixel kept.
+        Assert.Equal(new byte[] { 10, 20, 30, 10, 20, 30, 200, 100, 0 }, ImageDecoder.Decode(png, "rgba.png").Pixels);
+        // Over white as Pillow's alpha_composite: a=128 gives round(c·128/255 + 255·127/255).
+        Assert.Equal(new byte[] { 10, 20, 30, 255, 255, 255, 227, 177, 127 }, WhiteBackground.Composite(opened).Pixels);
     }
 
     [Fact]

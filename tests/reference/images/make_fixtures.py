@@ -9,10 +9,13 @@ Writes into the output folder:
 Expected pixels:
   JPEG: `djpeg -ppm` (libjpeg-turbo defaults: ISLOW IDCT, fancy upsampling); gray PGM is replicated to RGB;
         EXIF cases then get Pillow's ImageOps.exif_transpose.
-  PNG:  the rule of VlmTune's decoder computed here from the known source samples: 16-bit -> high byte,
-        1/2/4-bit gray scaled by 255/(2^d-1), tRNS keys compared on raw samples, alpha composited over white
-        exactly as Pillow's Image.alpha_composite(white, im.convert("RGBA")).convert("RGB"). Every case is
-        also decoded by Pillow; the manifest notes where Pillow agrees ('pillow=same') or not and why.
+  PNG:  Pillow's Image.open(f).convert("RGB") (what transformers 5.x feeds its processor), computed here from the
+        known source samples: 16-bit -> high byte except 16-bit gray, which Pillow opens as mode I and clamps to
+        255; 1/2/4-bit gray scaled by 255/(2^d-1); a palette index -> its entry; alpha and tRNS (colour keys,
+        palette alphas) dropped, never composited. Every case is also decoded by Pillow; the manifest notes
+        whether Pillow agrees ('pillow=same').
+  expected/alpha_all_pairs.white.ppm: the RGBA of alpha_all_pairs.png composited over white exactly as Pillow's
+        Image.alpha_composite(white, im.convert("RGBA")).convert("RGB") (transformers 4.x's convert_to_rgb).
 """
 import io
 import os
@@ -146,39 +149,20 @@ def png_bytes(samples, ctype, depth, palette=None, trns=None, interlace=False, i
 
 
 def png_expected(samples, ctype, depth, palette=None, trns=None):
-    h, w, ch = samples.shape
+    """Pillow's convert("RGB") of the PNG, from its samples (trns is written to the file but never applied)."""
     s = samples.astype(np.int64)
     if ctype == 3:
-        pal = palette.reshape(-1, 3)
-        alpha = np.full(256, 255, dtype=np.int64)
-        if trns is not None:
-            alpha[:len(trns)] = list(trns)
-        idx = s[:, :, 0]
-        rgb = pal[idx].astype(np.int64)
-        a = alpha[idx]
-        return np.stack([white_composite(rgb[:, :, i], a) for i in range(3)], axis=2)
-    if ctype in (0, 2):
-        color = s if ctype == 2 else np.repeat(s, 3, axis=2)
-        rgb = to8(color, depth)
-        if trns is not None:
-            key = np.array(struct.unpack(">%dH" % (len(trns) // 2), trns))
-            hit = np.all(s == key.reshape(1, 1, -1), axis=2)
-            rgb[hit] = 255
-        return rgb
-    color = s[:, :, :-1]
-    if ctype == 4:
-        color = np.repeat(color, 3, axis=2)
-    a = to8(s[:, :, -1], depth).astype(np.int64)
-    c8 = to8(color, depth).astype(np.int64)
-    return np.stack([white_composite(c8[:, :, i], a) for i in range(3)], axis=2)
+        return palette.reshape(-1, 3)[s[:, :, 0]].astype(np.uint8)
+    if ctype == 0 and depth == 16:
+        return np.repeat(np.minimum(s, 255), 3, axis=2).astype(np.uint8)
+    color = s[:, :, :3] if ctype in (2, 6) else np.repeat(s[:, :, :1], 3, axis=2)
+    return to8(color, depth)
 
 
 def pillow_rgb(data):
     im = Image.open(io.BytesIO(data))
     im.load()
-    rgba = im.convert("RGBA")
-    white = Image.new("RGBA", im.size, (255, 255, 255, 255))
-    return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+    return np.asarray(im.convert("RGB"))
 
 
 def smooth_samples(w, h, ch, maxval):
@@ -191,20 +175,13 @@ def smooth_samples(w, h, ch, maxval):
     return np.stack(planes, axis=2).astype(np.int64)
 
 
-def pillow_reason(ctype, depth):
-    if ctype == 0 and depth == 16:
-        return "Pillow opens 16-bit gray as mode I and clamps to 255 instead of keeping the high byte"
-    if ctype == 0 and depth < 8:
-        return "Pillow compares the tRNS key with the rescaled 8-bit value, not the raw sample"
-    return "Pillow compares the 16-bit tRNS key with 8-bit samples, so it never matches"
-
-
 def add_png(name, samples, ctype, depth, note, palette=None, trns=None, **kw):
     data = png_bytes(samples, ctype, depth, palette=palette, trns=trns, **kw)
     exp = png_expected(samples, ctype, depth, palette, trns)
     pil = pillow_rgb(data)
     same = pil.shape == exp.shape and np.array_equal(pil, exp)
-    add("png", name, data, exp, note + ("; pillow=same" if same else "; pillow=differs: " + pillow_reason(ctype, depth)))
+    assert same, f"{name}: the convert('RGB') rule above disagrees with Pillow"
+    add("png", name, data, exp, note + "; pillow=same")
     return same
 
 
@@ -262,7 +239,11 @@ i = np.arange(128 * 172)
 a = i % 256
 base = (i // 256) * 3
 rgba = np.stack([base % 256, (base + 1) % 256, (base + 2) % 256, a], axis=1).reshape(172, 128, 4)
-add_png("alpha_all_pairs.png", rgba, 6, 8, "all (c, a) pairs: alpha compositing rule")
+add_png("alpha_all_pairs.png", rgba, 6, 8, "all (c, a) pairs: alpha dropped (see alpha_all_pairs.white.ppm)")
+white = np.stack([white_composite(rgba[:, :, i], rgba[:, :, 3]) for i in range(3)], axis=2)
+pil_white = Image.alpha_composite(Image.new("RGBA", (128, 172), (255, 255, 255)), Image.fromarray(rgba.astype(np.uint8), "RGBA"))
+assert np.array_equal(np.asarray(pil_white.convert("RGB")), white), "white_composite disagrees with Pillow"
+write_ppm(os.path.join(OUT, "expected", "alpha_all_pairs.white.ppm"), white)
 
 # Real encoders
 src = smooth_samples(40, 30, 3, 255).astype(np.uint8)

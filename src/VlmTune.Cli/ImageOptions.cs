@@ -1,0 +1,44 @@
+using System.CommandLine;
+using VlmTune.Images;
+using VlmTune.Processing;
+
+namespace VlmTune.Cli;
+
+/// <summary>
+/// <c>--non-rgb-images transformers-5|transformers-4</c> (the recipe key <c>data.non_rgb_images</c>, same spellings) for
+/// the verbs that process images without a recipe, and the one way they open and tile an image file.
+/// </summary>
+public static class ImageOptions
+{
+    public const string NonRgbHelp = "RGBA, gray+alpha, palette, gray and 16-bit images: pixels as transformers-5 (default: " +
+        "Pillow convert(\"RGB\") first, alpha dropped) or transformers-4 (RGBA resized premultiplied and put on white per tile, " +
+        "gray and palette resized NEAREST). Plain RGB is the same in both. See datasets.md.";
+
+    public static Option<string> CreateNonRgbImages() =>
+        new("--non-rgb-images") { Description = NonRgbHelp, DefaultValueFactory = _ => "transformers-5" };
+
+    public static NonRgbImages ParseNonRgbImages(string value) => value switch
+    {
+        "transformers-5" => NonRgbImages.Transformers5,
+        "transformers-4" => NonRgbImages.Transformers4,
+        _ => throw new UserErrorException($"--non-rgb-images: expected transformers-5 or transformers-4, got '{value}'"),
+    };
+
+    /// <summary>Opens an image file in its own mode (RGBA, gray, palette, ...).</summary>
+    public static DecodedImage Open(string path) => ImageDecoder.LoadOpen(path);
+
+    /// <summary>Tiles every image, naming the image (by <paramref name="labels"/> when given, else its position) when the behaviour refuses it.</summary>
+    public static ProcessedImages Process(SmolVlmImageProcessor processor, IReadOnlyList<DecodedImage> images, IReadOnlyList<string>? labels = null)
+    {
+        var tiled = new TiledImage[images.Count];
+        for (int i = 0; i < images.Count; i++)
+        {
+            try { tiled[i] = processor.Tile(images[i]); }
+            catch (UnsupportedImageException e)
+            {
+                throw new UserErrorException($"{(labels != null ? labels[i] : $"image {i + 1}")}: {e.Message}");
+            }
+        }
+        return processor.Process(tiled);
+    }
+}
