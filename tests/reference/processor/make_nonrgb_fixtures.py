@@ -34,11 +34,14 @@ import numpy as np
 import PIL
 from PIL import Image
 
+# The size arithmetic (rescale to longest_edge with the 4096 cap; round up to whole tiles) is the same in
+# transformers 4.x and 5.x: the RGB fixtures' script beside this one states it once.
+from make_fixtures import stage1_size, stage2_size
+
 GENERATOR = "tests/reference/processor/make_nonrgb_fixtures.py"
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 OUT = os.path.join(ROOT, "tests", "fixtures", "processor", "nonrgb")
 LONGEST_EDGE, M = 16, 8          # size.longest_edge, max_image_size.longest_edge: 2x2 tiles + global
-MAX_IMAGE_SIZE = 4096
 rng = np.random.default_rng(20261202)
 
 
@@ -95,44 +98,6 @@ def save_png(im, path):
     if "transparency" in im.info:
         kw["transparency"] = im.info["transparency"]
     im.save(path, format="PNG", **kw)
-
-
-# --------------------------------------------------------------- shared size arithmetic (both releases)
-
-def stage1_size(height, width, max_len):
-    aspect_ratio = width / height
-    if width >= height:
-        width = max_len
-        height = int(width / aspect_ratio)
-        if height % 2 != 0:
-            height += 1
-    elif height > width:
-        height = max_len
-        width = int(height * aspect_ratio)
-        if width % 2 != 0:
-            width += 1
-    height, width = max(height, 1), max(width, 1)
-    aspect_ratio = width / height
-    if width >= height and width > MAX_IMAGE_SIZE:
-        width = MAX_IMAGE_SIZE
-        height = int(width / aspect_ratio)
-    elif height > width and height > MAX_IMAGE_SIZE:
-        height = MAX_IMAGE_SIZE
-        width = int(height * aspect_ratio)
-    return max(height, 1), max(width, 1)
-
-
-def stage2_size(height, width, m):
-    aspect_ratio = width / height
-    if width >= height:
-        width = math.ceil(width / m) * m
-        height = int(width / aspect_ratio)
-        height = math.ceil(height / m) * m
-    elif height > width:
-        height = math.ceil(height / m) * m
-        width = int(height * aspect_ratio)
-        width = math.ceil(width / m) * m
-    return height, width
 
 
 # ------------------------------------------------------------------------------------ transformers 5.x
