@@ -110,6 +110,10 @@ public sealed class SmolVlmModel
     public Tensor Forward(SmolVlmInputs inputs, Tensor? features, int[] tilesPerSample) =>
         Decode(Embed(inputs, features, tilesPerSample), inputs.Batch, inputs.AttentionMask, null, lastPositionOnly: false);
 
+    /// <summary>As <see cref="Forward(SmolVlmInputs, Tensor?, int[])"/> up to the final hidden states (B, L, Dt): no lm_head (see <see cref="LogitsAt"/>).</summary>
+    public Tensor Hidden(SmolVlmInputs inputs, Tensor? features, int[] tilesPerSample) =>
+        DecodeHidden(Embed(inputs, features, tilesPerSample), inputs.Batch, inputs.AttentionMask, null);
+
     /// <summary>The shape of one tile's image features: (S' = image_seq_len, Dt = text width).</summary>
     public (int Rows, int Width) FeatureShape => (Config.ImageSeqLen, Config.Text.HiddenSize);
 
@@ -221,6 +225,26 @@ public sealed class SmolVlmModel
     /// </summary>
     public Tensor Decode(Tensor embeds, int batch, long[]? attentionMask, KvCache? cache, bool lastPositionOnly)
     {
+        var hidden = DecodeHidden(embeds, batch, attentionMask, cache);
+        if (lastPositionOnly) hidden = Ops.Narrow(hidden, 1, hidden.Shape[1] - 1, 1);
+        return Text.LmHead.Forward(hidden);
+    }
+
+    /// <summary>
+    /// lm_head at chosen rows of the final hidden states (B, L, Dt), read as B·L rows in order → logits (N, V). The
+    /// losses score only supervised positions; projecting every other position onto the vocabulary is work and B·L·V
+    /// floats of memory thrown away (in the tiny model the vocabulary projection outweighs the whole decoder).
+    /// </summary>
+    public Tensor LogitsAt(Tensor hidden, long[] rows)
+    {
+        var (b, l, d) = hidden.Shape.Dims3();
+        var picked = Ops.Embedding(Ops.FromArray(rows, new Shape(rows.Length), Device), Ops.Reshape(hidden, b * l, d), hidden.DType);
+        return Text.LmHead.Forward(picked);
+    }
+
+    /// <summary>The decoder over merged embeddings (B, L, Dt) → final (normed) hidden states (B, L, Dt), no lm_head.</summary>
+    public Tensor DecodeHidden(Tensor embeds, int batch, long[]? attentionMask, KvCache? cache)
+    {
         embeds = Ops.ToDType(embeds, ComputeDType);
         int l = embeds.Shape[1], past = cache?.Length ?? 0;
         var positions = Ops.FromArray(Enumerable.Range(past, l).Select(i => (long)i).ToArray(), new Shape(l), Device);
@@ -231,8 +255,6 @@ public sealed class SmolVlmModel
                 throw new ModelInputException($"attention_mask has {attentionMask.Length} entries, expected {batch}×{past + l}");
             keyMask = Ops.FromArray(attentionMask, new Shape(batch, past + l), Device);
         }
-        var hidden = Text.Forward(embeds, positions, keyMask, cache);
-        if (lastPositionOnly) hidden = Ops.Narrow(hidden, 1, l - 1, 1);
-        return Text.LmHead.Forward(hidden);
+        return Text.Forward(embeds, positions, keyMask, cache);
     }
 }

@@ -68,8 +68,9 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
             foreach (var batch in micro)
             {
                 dropout.Training = true;
-                var (inputs, labels) = ToInputs(batch.Text);
-                var l = TokenNormalizedLoss.Compute(model.Forward(inputs, data.Features(model, batch.Images), batch.TilesPerSample), labels, supervised);
+                var inputs = ToInputs(batch.Text);
+                var hidden = model.Hidden(inputs, data.Features(model, batch.Images), batch.TilesPerSample);
+                var l = TokenNormalizedLoss.Compute(model, hidden, SupervisedTokens.Of(batch.Text.Labels, batch.Text.BatchSize), supervised);
                 l.Backward();
                 loss += l.Item();
                 dropout.Advance();
@@ -106,24 +107,20 @@ public sealed class SftTrainer(RunSettings s, Device device, ITrainingObserver? 
         for (int k = 0; k < batches; k++)
         {
             var batch = queue.Take();
-            var (inputs, labels) = ToInputs(batch.Text);
-            var logits = model.Forward(inputs, data.Features(model, batch.Images), batch.TilesPerSample);
-            long count = TokenNormalizedLoss.CountSupervised(batch.Text.Labels, batch.Text.BatchSize);
-            lossSum += TokenNormalizedLoss.Compute(logits, labels, count).Item() * count;
-            var (c, t) = TokenNormalizedLoss.TokenAccuracy(logits.ToFloatArray(), batch.Text.Labels, batch.Text.BatchSize, logits.Shape[2]);
-            correct += c;
-            counted += t;
+            var hidden = model.Hidden(ToInputs(batch.Text), data.Features(model, batch.Images), batch.TilesPerSample);
+            var scored = SupervisedTokens.Of(batch.Text.Labels, batch.Text.BatchSize);
+            if (scored.Count == 0) continue;
+            var logits = model.LogitsAt(hidden, scored.Rows);
+            lossSum -= Ops.Sum(Ops.TokenLogProbs(logits, Ops.FromArray(scored.Targets, new Shape(scored.Count), device))).Item();
+            correct += scored.CorrectPerSequence(logits.ToFloatArray(), logits.Shape[1]).Sum();
+            counted += scored.Count;
         }
         dropout.Training = was;
         data.LogCache($"during eval at step {step}");
         return new EvalReport(step, counted == 0 ? 0 : lossSum / counted, counted == 0 ? 0 : (double)correct / counted, counted);
     }
 
-    (SmolVlmInputs Inputs, Tensor Labels) ToInputs(SftBatch b)
-    {
-        var inputs = new SmolVlmInputs { InputIds = b.InputIds, Batch = b.BatchSize, AttentionMask = b.AttentionMask };
-        return (inputs, Ops.FromArray(b.Labels, new Shape(b.BatchSize, b.SequenceLength), device));
-    }
+    static SmolVlmInputs ToInputs(SftBatch b) => new() { InputIds = b.InputIds, Batch = b.BatchSize, AttentionMask = b.AttentionMask };
 
     sealed class NullObserver : ITrainingObserver;
 }

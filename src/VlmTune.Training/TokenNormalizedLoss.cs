@@ -1,3 +1,4 @@
+using VlmTune.Models.SmolVlm;
 using VlmTune.Tensors;
 
 namespace VlmTune.Training;
@@ -19,6 +20,14 @@ public static class TokenNormalizedLoss
         return Ops.Scale(sum, 1f / Math.Max(1, stepSupervisedTokens));
     }
 
+    /// <summary>
+    /// The same loss from final hidden states (B, T, Dt) with logits computed at the supervised rows only (the terms and
+    /// their order are those of <see cref="Compute(Tensor, Tensor, long)"/>; what is skipped is the vocabulary
+    /// projection of positions the loss ignores).
+    /// </summary>
+    public static Tensor Compute(SmolVlmModel model, Tensor hidden, SupervisedTokens scored, long stepSupervisedTokens) =>
+        Ops.Scale(scored.NllSum(model, hidden), 1f / Math.Max(1, stepSupervisedTokens));
+
     /// <summary>Supervised (predicted) tokens of a label array (B, T): labels ≠ −100 at positions 1..T−1.</summary>
     public static long CountSupervised(long[] labels, int batch)
     {
@@ -28,24 +37,5 @@ public static class TokenNormalizedLoss
             for (int i = 1; i < t; i++)
                 if (labels[b * t + i] != -100) n++;
         return n;
-    }
-
-    /// <summary>(correct, counted) next-token predictions at supervised positions — eval token accuracy.</summary>
-    public static (long Correct, long Total) TokenAccuracy(float[] logits, long[] labels, int batch, int vocab)
-    {
-        int t = labels.Length / batch;
-        long correct = 0, total = 0;
-        for (int b = 0; b < batch; b++)
-            for (int i = 1; i < t; i++)
-            {
-                long label = labels[b * t + i];
-                if (label == -100) continue;
-                var row = new ReadOnlySpan<float>(logits, (b * t + i - 1) * vocab, vocab);
-                int best = 0;
-                for (int k = 1; k < vocab; k++) if (row[k] > row[best]) best = k;
-                total++;
-                if (best == label) correct++;
-            }
-        return (correct, total);
     }
 }

@@ -35,14 +35,10 @@ public static class PairLogps
         var rows = new SmolVlmInputs { InputIds = b.InputIds, Batch = 2 * p, AttentionMask = b.AttentionMask };
         var shared = features == null ? null : Ops.Concat([features, features], 0);
         var embeds = model.Embed(rows, shared, [.. perPair, .. perPair]);
-        var logits = model.Decode(embeds, 2 * p, b.AttentionMask, null, lastPositionOnly: false);   // (2P, T, V)
-        var labels = Ops.FromArray(b.Labels, new Shape(2 * p, t), model.Device);
-        var logp = Ops.TokenLogProbs(Ops.Narrow(logits, 1, 0, t - 1), Ops.Contiguous(Ops.Narrow(labels, 1, 1, t - 1)));
-        var sums = Ops.Sum(logp, 1);                                                                  // (2P)
-        var counts = new float[2 * p];
-        for (int r = 0; r < 2 * p; r++)
-            for (int i = 1; i < t; i++)
-                if (b.Labels[r * t + i] != -100) counts[r]++;
+        var hidden = model.DecodeHidden(embeds, 2 * p, b.AttentionMask, null);                     // (2P, T, Dt)
+        var scored = SupervisedTokens.Of(b.Labels, 2 * p);
+        var sums = scored.SequenceLogProbs(model, hidden);                                           // (2P)
+        var counts = scored.CountPerSequence();
         var chosenTokens = Ops.FromArray(counts[..p], new Shape(p), model.Device);
         var rejectedTokens = Ops.FromArray(counts[p..], new Shape(p), model.Device);
         return (Ops.Narrow(sums, 0, 0, p), Ops.Narrow(sums, 0, p, p), chosenTokens, rejectedTokens);

@@ -33,18 +33,21 @@ public static class SftEvaluation
                 InputIds = b.InputIds, Batch = b.BatchSize, AttentionMask = b.AttentionMask,
                 PixelValues = b.MaxTiles > 0 ? b.PixelValues : null, TilesPerSample = b.MaxTiles, TileSize = b.TileSize,
             };
-            var logits = model.Forward(inputs);                                              // (B, T, V)
-            int t = b.SequenceLength, v = logits.Shape[2];
-            var labels = Ops.FromArray(b.Labels, new Shape(b.BatchSize, t), model.Device);
-            var logp = Ops.TokenLogProbs(Ops.Narrow(logits, 1, 0, t - 1), Ops.Contiguous(Ops.Narrow(labels, 1, 1, t - 1)));
-            var nll = Ops.Sum(logp, 1).ToFloatArray();                                       // (B), 0 at ignored labels
-            var flat = logits.ToFloatArray();
-            for (int r = 0; r < b.BatchSize; r++)
+            var hidden = model.DecodeHidden(model.Embed(inputs), b.BatchSize, b.AttentionMask, null);   // (B, T, Dt)
+            var scored = SupervisedTokens.Of(b.Labels, b.BatchSize);
+            if (scored.Count == 0)
             {
-                var rowLabels = b.Labels.AsSpan(r * t, t).ToArray();
-                var (correct, total) = TokenNormalizedLoss.TokenAccuracy(flat[(r * t * v)..((r + 1) * t * v)], rowLabels, 1, v);
-                scores.Add(new SftRecordScore(-nll[r], total, correct));
+                for (int r = 0; r < b.BatchSize; r++) scores.Add(new SftRecordScore(0, 0, 0));
+                progress?.Invoke(scores.Count, samples.Count);
+                continue;
             }
+            var logits = model.LogitsAt(hidden, scored.Rows);                                  // (N, V)
+            var logp = Ops.TokenLogProbs(logits, Ops.FromArray(scored.Targets, new Shape(scored.Count), model.Device)).ToFloatArray();
+            var nll = new double[b.BatchSize];
+            for (int j = 0; j < logp.Length; j++) nll[scored.Sequence[j]] -= logp[j];
+            var correct = scored.CorrectPerSequence(logits.ToFloatArray(), logits.Shape[1]);
+            var counts = scored.CountPerSequence();
+            for (int r = 0; r < b.BatchSize; r++) scores.Add(new SftRecordScore(nll[r], (long)counts[r], correct[r]));
             progress?.Invoke(scores.Count, samples.Count);
         }
         return scores;
