@@ -74,7 +74,7 @@ public class ShippedRecipesTests
         Assert.Equal(1, r.Seed);
         Assert.Equal(2.0, r.Lora.Alpha / r.Lora.R);
         Assert.Equal(1, r.Train.GradAccum);
-        Assert.InRange(r.Train.MaxSteps, 10, 1000);
+        Assert.InRange(r.Train.MaxSteps, 10, 2000);              // the demo's time budget: ~0.05 s a step on 2 cores
         Assert.False(r.Train.GradientCheckpointing);
         Assert.True(r.Quantization.Enabled);
         Assert.Equal(QuantType.Nf4, r.Quantization.Type);
