@@ -47,10 +47,14 @@ public static class Program
     {
         string outDir = StringArg(args, "--out");
         int i = Array.IndexOf(args, "--task");
-        var tasks = i >= 0 && i + 1 < args.Length ? [args[i + 1]] : Learning.LearningTasks.Names;
+        var tasks = i >= 0 && i + 1 < args.Length ? [args[i + 1]] : VlmTune.Training.Demo.LearningTasks.Names;
         foreach (var task in tasks)
-            Console.WriteLine(Learning.LearningTasks.Write(task, Path.Combine(outDir, task), (ulong)Arg(args, "--seed", 1),
+        {
+            if (!VlmTune.Training.Demo.LearningTasks.Names.Contains(task))
+                throw new BenchUsageException($"unknown task '{task}' (tasks: {string.Join(", ", VlmTune.Training.Demo.LearningTasks.Names)})");
+            Console.WriteLine(VlmTune.Training.Demo.LearningTasks.Write(task, Path.Combine(outDir, task), (ulong)Arg(args, "--seed", 1),
                 Arg(args, "--train", 1200), Arg(args, "--eval", 200), Arg(args, "--pairs", 600)));
+        }
         return 0;
     }
 

@@ -2,10 +2,10 @@ using System.Text.Json;
 using VlmTune.Images;
 using VlmTune.Images.Png;
 
-namespace VlmTune.Bench.Learning;
+namespace VlmTune.Training.Demo;
 
 /// <summary>
-/// Synthetic image+text tasks for the learning benchmark (issue 15): each differs from the demo's shapes task in its
+/// Synthetic image+text tasks for the learning benchmark (bench/learn.sh) and of the CI learning check: each differs from the demo's shapes task in its
 /// attributes, number of values, image size, answer phrasing and record layout, so a recipe tuned on the demo is tested
 /// on work it was not tuned for. Every task is generated deterministically from a seed; train and held-out records come
 /// from independent streams. Each writes images/*.png, sft-train.jsonl, sft-eval.jsonl, dpo-train.jsonl and
@@ -27,7 +27,7 @@ public static class LearningTasks
             "grid" => new Grid(),
             "bars" => new Bars(),
             "sizes" => new Sizes(),
-            _ => throw new BenchUsageException($"unknown task '{name}' (tasks: {string.Join(", ", Names)})"),
+            _ => throw new ArgumentException($"unknown task '{name}' (tasks: {string.Join(", ", Names)})"),
         };
         Directory.CreateDirectory(Path.Combine(dir, "images"));
         var trainRecords = Records(task, "train", new Rng(seed ^ 0x4C5452414E000000UL ^ Hash(name)), train, dir);
