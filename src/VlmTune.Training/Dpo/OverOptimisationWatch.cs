@@ -25,11 +25,14 @@ public sealed class OverOptimisationWatch(int window = 10)
         double early = w[..half].Average(x => x.M.RewardsMargins), late = w[half..].Average(x => x.M.RewardsMargins);
         if (!(late > early * 1.25 && late > early + 0.1)) return null;
         _warned = true;
+        // Displacement is named only when it is a real share of the margin: a chosen reward of -0.0002 beside a margin
+        // of 5 is the chosen answers staying put, not losing probability.
         double chosen = w[half..].Average(x => x.M.RewardsChosen);
+        bool displaced = chosen < -0.1 * late;
         return $"DPO over-optimisation: rewards/accuracies has been 1.00 on every batch of steps {w[0].Step}–{w[^1].Step} while " +
                $"rewards/margins kept growing ({early:F2} → {late:F2})" +
-               (chosen < 0 ? $" and the chosen answers lose probability too (rewards/chosen {chosen:F2}): mass moves to answers that are neither chosen nor rejected" : "") +
-               ". The pairs have nothing left to teach and held-out answers usually get worse from here: stop earlier (train.max_steps), " +
+               (displaced ? $" and the chosen answers lose probability too (rewards/chosen {chosen:F2}): mass moves to answers that are neither chosen nor rejected" : "") +
+               ". The pairs have nothing left to teach; held-out answers gain nothing more and may get worse from here: stop earlier (train.max_steps), " +
                "raise dpo.beta, lower train.lr, and watch a held-out set (data.eval) rather than the training rewards";
     }
 }

@@ -23,6 +23,18 @@ public class OverOptimisationWatchTests
         Assert.Contains("train.max_steps", only);
     }
 
+    [Fact]
+    public void Chosen_answers_that_stay_put_are_not_called_displaced()
+    {
+        // The demo's easy pairs: margins grow to ~11 while rewards/chosen stays at -0.0002.
+        var watch = new OverOptimisationWatch(window: 10);
+        string? warning = null;
+        for (int step = 1; step <= 20 && warning == null; step++) warning = watch.Observe(step, M(1f, 0.5f * step, chosen: -0.0002f));
+        Assert.NotNull(warning);
+        Assert.DoesNotContain("lose probability", warning);
+        Assert.Contains("train.max_steps", warning);
+    }
+
     [Theory]
     [InlineData(0.75f, true)]   // not saturated: some pairs still ranked wrong
     [InlineData(1f, false)]     // saturated but the margins have stopped growing
