@@ -30,8 +30,8 @@ public static class LearningTasks
             _ => throw new ArgumentException($"unknown task '{name}' (tasks: {string.Join(", ", Names)})"),
         };
         Directory.CreateDirectory(Path.Combine(dir, "images"));
-        var trainRecords = Records(task, "train", new Rng(seed ^ 0x4C5452414E000000UL ^ Hash(name)), train, dir);
-        var evalRecords = Records(task, "eval", new Rng(seed ^ 0x4C4556414C000000UL ^ Hash(name)), eval, dir);
+        var trainRecords = Records(task, "train", new SplitMix64(seed ^ 0x4C5452414E000000UL ^ Hash(name)), train, dir);
+        var evalRecords = Records(task, "eval", new SplitMix64(seed ^ 0x4C4556414C000000UL ^ Hash(name)), eval, dir);
         WriteLines(Path.Combine(dir, "sft-train.jsonl"), trainRecords.Select(r => Sft(task, r)));
         WriteLines(Path.Combine(dir, "sft-eval.jsonl"), evalRecords.Select(r => Sft(task, r)));
         WriteLines(Path.Combine(dir, "dpo-train.jsonl"), trainRecords.Take(pairs).Select(Dpo));
@@ -57,10 +57,10 @@ public static class LearningTasks
         int Size { get; }
         string Description { get; }
         string Layout { get; }                 // "messages", "multi-turn" or "prompt/completion"
-        (RgbImage Image, IReadOnlyList<Turn> Turns) Draw(Rng rng, int index);
+        (RgbImage Image, IReadOnlyList<Turn> Turns) Draw(SplitMix64 rng, int index);
     }
 
-    static List<Record> Records(ITask task, string split, Rng rng, int count, string dir)
+    static List<Record> Records(ITask task, string split, SplitMix64 rng, int count, string dir)
     {
         var list = new List<Record>(count);
         for (int i = 0; i < count; i++)
@@ -175,7 +175,7 @@ public static class LearningTasks
         public string Description => "one disc; colour (4 values) and quadrant (4 values); sentence answers";
         public string Layout => "messages";
 
-        public (RgbImage, IReadOnlyList<Turn>) Draw(Rng rng, int index)
+        public (RgbImage, IReadOnlyList<Turn>) Draw(SplitMix64 rng, int index)
         {
             int colour = rng.Below(4), quadrant = rng.Below(4);
             var image = Canvas(Size, 250, 250, 250);
@@ -201,7 +201,7 @@ public static class LearningTasks
         public string Description => "one black shape on a 3×3 grid; kind (4 values) and cell (9 values); bare answers, 3 phrasings each";
         public string Layout => "messages";
 
-        public (RgbImage, IReadOnlyList<Turn>) Draw(Rng rng, int index)
+        public (RgbImage, IReadOnlyList<Turn>) Draw(SplitMix64 rng, int index)
         {
             int kind = rng.Below(4), cell = rng.Below(9);
             var image = Canvas(Size, 255, 255, 255);
@@ -235,7 +235,7 @@ public static class LearningTasks
         public string Description => "vertical bars; count (5 values, in words) then colour (6 values); both assistant turns supervised";
         public string Layout => "multi-turn";
 
-        public (RgbImage, IReadOnlyList<Turn>) Draw(Rng rng, int index)
+        public (RgbImage, IReadOnlyList<Turn>) Draw(SplitMix64 rng, int index)
         {
             int n = 1 + rng.Below(5), colour = 2 + rng.Below(6);
             var image = Canvas(Size, 245, 245, 235);
@@ -271,7 +271,7 @@ public static class LearningTasks
         public string Description => "two squares; which is larger (2 values) or the larger one's colour (5 values); prompt/completion records";
         public string Layout => "prompt/completion";
 
-        public (RgbImage, IReadOnlyList<Turn>) Draw(Rng rng, int index)
+        public (RgbImage, IReadOnlyList<Turn>) Draw(SplitMix64 rng, int index)
         {
             int larger = rng.Below(2);
             int big = 14 + rng.Below(6), small = 6 + rng.Below(5);
@@ -294,7 +294,7 @@ public static class LearningTasks
 
     // ---- drawing and answers ----
 
-    static Turn Ask(string attribute, string question, Func<string, string> phrase, string truth, IEnumerable<string> values, Rng rng)
+    static Turn Ask(string attribute, string question, Func<string, string> phrase, string truth, IEnumerable<string> values, SplitMix64 rng)
     {
         var wrong = values.Where(v => v != truth).ToArray();
         return new Turn(attribute, question, phrase(truth), phrase(wrong[rng.Below(wrong.Length)]));
@@ -317,27 +317,6 @@ public static class LearningTasks
             if (!inside(x, y)) continue;
             int at = (y * image.Width + x) * 3;
             (image.Pixels[at], image.Pixels[at + 1], image.Pixels[at + 2]) = (c.R, c.G, c.B);
-        }
-    }
-
-    /// <summary>SplitMix64 with unbiased bounded draws: platform-independent, so a seed names the same data everywhere.</summary>
-    sealed class Rng(ulong seed)
-    {
-        ulong _state = seed;
-
-        ulong Next()
-        {
-            ulong z = _state += 0x9E3779B97F4A7C15UL;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            return z ^ (z >> 31);
-        }
-
-        public int Below(int n)
-        {
-            ulong bound = (ulong)n, limit = ulong.MaxValue - ulong.MaxValue % bound, v;
-            do v = Next(); while (v >= limit);
-            return (int)(v % bound);
         }
     }
 }
