@@ -5,12 +5,13 @@ using VlmTune.Images.Png;
 namespace VlmTune.Training.Demo;
 
 /// <summary>
-/// Synthetic image+text tasks for the learning benchmark (bench/learn.sh) and of the CI learning check: each differs from the demo's shapes task in its
-/// attributes, number of values, image size, answer phrasing and record layout, so a recipe tuned on the demo is tested
-/// on work it was not tuned for. Every task is generated deterministically from a seed; train and held-out records come
-/// from independent streams. Each writes images/*.png, sft-train.jsonl, sft-eval.jsonl, dpo-train.jsonl and
-/// dpo-eval.jsonl (the formats of datasets.md) plus answers-eval.jsonl: one line per held-out question with the
-/// question's turn index and the reference answer, for scoring.
+/// Synthetic image+text tasks of the learning benchmark (bench/learn.sh) and the CI learning check (LearningTests):
+/// each differs from the demo's shapes task in its attributes, number of values, image size, answer phrasing and record
+/// layout, so a recipe tuned on the demo is tested on work it was not tuned for. Every task is generated
+/// deterministically from a seed; train and held-out records come from independent streams. Each writes images/*.png,
+/// sft-train.jsonl, sft-eval.jsonl, dpo-train.jsonl and dpo-eval.jsonl (the formats of datasets.md) plus
+/// answers-eval.jsonl: one line per held-out question with the question's turn index and the reference answer, for
+/// scoring.
 /// <para>DPO pairs prefer the reference answer over the same phrasing with a wrong value (a near miss, the hard
 /// kind), so they agree with what SFT taught.</para>
 /// </summary>
