@@ -41,10 +41,10 @@ public static class AdaptedModelOptions
 
     /// <summary>
     /// The processor of the run: the adapter's copies of the tokenizer / template / processor files win over the base's;
-    /// <paramref name="nonRgbImages"/> is the <c>--non-rgb-images</c> value.
+    /// <paramref name="nonRgbImages"/> is the <c>--non-rgb-images</c> value (null: as the adapter was trained).
     /// </summary>
-    public static VlmTune.Data.SmolVlmProcessor Processor(string modelDir, string? adapterDir, string nonRgbImages = "transformers-5") =>
+    public static VlmTune.Data.SmolVlmProcessor Processor(string modelDir, string? adapterDir, string? nonRgbImages = null) =>
         VlmTune.Data.SmolVlmProcessor.FromDirectory(adapterDir != null && File.Exists(Path.Combine(adapterDir, "tokenizer.json"))
             && File.Exists(Path.Combine(adapterDir, "preprocessor_config.json")) ? adapterDir : modelDir)
-            .WithNonRgbImages(ImageOptions.ParseNonRgbImages(nonRgbImages));
+            .WithNonRgbImages(ImageOptions.Resolve(nonRgbImages, adapterDir));
 }

@@ -10,12 +10,34 @@ namespace VlmTune.Cli;
 /// </summary>
 public static class ImageOptions
 {
-    public const string NonRgbHelp = "RGBA, gray+alpha, palette, gray and 16-bit images: pixels as transformers-5 (default: " +
+    public const string NonRgbHelp = "RGBA, gray+alpha, palette, gray and 16-bit images: pixels as transformers-5 (" +
         "Pillow convert(\"RGB\") first, alpha dropped) or transformers-4 (RGBA resized premultiplied and put on white per tile, " +
         "gray and palette resized NEAREST). Plain RGB is the same in both. See datasets.md.";
 
-    public static Option<string> CreateNonRgbImages() =>
-        new("--non-rgb-images") { Description = NonRgbHelp, DefaultValueFactory = _ => "transformers-5" };
+    /// <summary>
+    /// The option without a default value: null means "as the adapter was trained" (<see cref="Resolve"/>) on the verbs
+    /// that take --adapter, transformers-5 on the others.
+    /// </summary>
+    public static Option<string?> CreateNonRgbImages(bool takesAdapter = true) => new("--non-rgb-images")
+    {
+        Description = NonRgbHelp + (takesAdapter
+            ? " Default: the setting the adapter was trained with (its vlmtune_base.json), else transformers-5."
+            : " Default: transformers-5."),
+    };
+
+    /// <summary>
+    /// The rule to use: <paramref name="value"/> when given, else the one recorded beside <paramref name="adapterDir"/>
+    /// by the trainer, else transformers-5.
+    /// </summary>
+    public static NonRgbImages Resolve(string? value, string? adapterDir) => ParseNonRgbImages(value
+        ?? (adapterDir != null ? BasePreparationOf(adapterDir)?.NonRgbImages : null)
+        ?? "transformers-5");
+
+    static VlmTune.Models.SmolVlm.Adapters.BasePreparation? BasePreparationOf(string adapterDir)
+    {
+        try { return VlmTune.Models.SmolVlm.Adapters.BasePreparation.TryLoad(adapterDir); }
+        catch (InvalidDataException e) { throw new UserErrorException(e.Message); }
+    }
 
     public static NonRgbImages ParseNonRgbImages(string value) => value switch
     {

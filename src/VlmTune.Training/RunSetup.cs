@@ -24,7 +24,10 @@ internal static class RunSetup
             : $"compute dtype {model.ComputeDType.Name()}");
         if (s.Quantization != null)
             log.Info($"quantized {ModelQuantizer.QuantizeInPlace(model, s.Quantization)} linear layers to {s.Quantization.Type} (QLoRA base)");
-        model.Preparation = BasePreparation.Describe(s.ModelDir, s.Quantization, model.ComputeDType); // saved beside every adapter
+        model.Preparation = BasePreparation.Describe(s.ModelDir, s.Quantization, model.ComputeDType) with // saved beside every adapter
+        {
+            NonRgbImages = s.NonRgbImages == Processing.NonRgbImages.Transformers4 ? "transformers-4" : "transformers-5",
+        };
         model.Text.GradientCheckpointing = s.GradientCheckpointing;
         model.Vision.GradientCheckpointing = s.GradientCheckpointing;
         var dropout = new DropoutContext(s.Seed);

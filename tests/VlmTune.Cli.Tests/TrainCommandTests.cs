@@ -33,6 +33,26 @@ public class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void The_adapter_records_the_non_rgb_rule_and_the_adapter_verbs_default_to_it()
+    {
+        var (code, output, err) = CliHarness.Run(["sft", Path.Combine(Root, "recipes/tiny/sft.yaml"), .. Overrides("sft.jsonl", 1),
+            "--set", "data.non_rgb_images=transformers-4"]);
+        Assert.True(code == 0, err + output);
+        string adapter = Path.Combine(_tmp, "adapter");
+        Assert.Contains("\"non_rgb_images\": \"transformers-4\"", File.ReadAllText(Path.Combine(adapter, "vlmtune_base.json")));
+        // generate / eval / chat / forward take their processor from AdaptedModelOptions.Processor → ImageOptions.Resolve.
+        Assert.Equal(VlmTune.Processing.NonRgbImages.Transformers4, ImageOptions.Resolve(null, adapter));
+        Assert.Equal(VlmTune.Processing.NonRgbImages.Transformers5, ImageOptions.Resolve("transformers-5", adapter));   // the flag wins
+        Assert.Equal(VlmTune.Processing.NonRgbImages.Transformers5, ImageOptions.Resolve(null, null));
+        File.Delete(Path.Combine(adapter, "vlmtune_base.json"));                                                 // a PEFT-made adapter
+        Assert.Equal(VlmTune.Processing.NonRgbImages.Transformers5, ImageOptions.Resolve(null, adapter));
+        File.WriteAllText(Path.Combine(adapter, "vlmtune_base.json"),
+            "{\"format\": \"vlmtune-base-preparation\", \"version\": 1, \"compute_dtype\": \"float32\", \"base_weights_sha256\": \"00\", \"non_rgb_images\": \"rgb\"}");
+        var e = Assert.Throws<UserErrorException>(() => ImageOptions.Resolve(null, adapter));
+        Assert.Contains("vlmtune_base.json: non_rgb_images \"rgb\" is not transformers-5 or transformers-4", e.Message);
+    }
+
+    [Fact]
     public void Dpo_from_a_recipe_runs()
     {
         var (code, output, err) = CliHarness.Run(["dpo", Path.Combine(Root, "recipes/tiny/dpo.yaml"), .. Overrides("dpo.jsonl", 2)]);

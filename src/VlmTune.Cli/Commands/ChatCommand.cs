@@ -37,7 +37,7 @@ public static class ChatCommand
             var options = new GenerationOptions { MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopP = r.GetValue(topP), Seed = r.GetValue(seed) };
             GenerateCommand.CheckOptions(options);
             string modelDir = r.GetValue(model)!;
-            var processor = AdaptedModelOptions.Processor(modelDir, r.GetValue(adapter), r.GetValue(nonRgb)!);
+            var processor = AdaptedModelOptions.Processor(modelDir, r.GetValue(adapter), r.GetValue(nonRgb));
             var dev = DeviceSelection.Resolve(r.GetValue(device), null, m => Console.Error.WriteLine(m), m => Console.Error.WriteLine($"warning: {m}"));
             var (net, _) = AdaptedModelOptions.Load(modelDir, r.GetValue(adapter), r.GetValue(baseChoice)!, dev);
             Loop(net, processor, r.GetValue(system), options with { StopTokenIds = [processor.TokenIds.EndOfUtterance] }, Console.In, Console.Out);

@@ -72,7 +72,7 @@ public static class EvalCommand
             };
             string modelDir = r.GetValue(model)!;
             string? adapterDir = r.GetValue(adapter);
-            var processor = AdaptedModelOptions.Processor(modelDir, adapterDir, r.GetValue(nonRgb)!);
+            var processor = AdaptedModelOptions.Processor(modelDir, adapterDir, r.GetValue(nonRgb));
             var dev = DeviceSelection.Resolve(r.GetValue(device), null, m => Console.Error.WriteLine(m), m => Console.Error.WriteLine($"warning: {m}"));
             var (net, adapters) = AdaptedModelOptions.Load(modelDir, adapterDir, r.GetValue(baseChoice)!, dev);
             var options = new DatasetOptions

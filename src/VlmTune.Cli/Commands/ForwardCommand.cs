@@ -42,12 +42,12 @@ public static class ForwardCommand
         var nonRgb = ImageOptions.CreateNonRgbImages();
         var command = new Command("forward", "Run one forward pass and save the logits.");
         foreach (var o in new Option[] { model, adapter, baseChoice, input, output, hidden, device, nonRgb }) command.Options.Add(o);
-        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(baseChoice)!, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(hidden), r.GetValue(device), r.GetValue(nonRgb)!));
+        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(baseChoice)!, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(hidden), r.GetValue(device), r.GetValue(nonRgb)));
         return command;
     }
 
     static int Run(string modelDir, string? adapter, string baseChoice, string inputPath, string output, bool withHidden, string? deviceName,
-        string nonRgbImages)
+        string? nonRgbImages)
     {
         if (!Directory.Exists(modelDir)) throw new UserErrorException($"{modelDir}: model folder does not exist");
         using var doc = ReadJson(inputPath);

@@ -35,13 +35,13 @@ public static class GenerateCommand
         var command = new Command("generate", "Generate a reply to images and a prompt.");
         foreach (var o in new Option[] { model, adapter, baseChoice, image, system, prompt, inputIds, maxNew, temperature, topP, seed, device, nonRgb }) command.Options.Add(o);
         command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(baseChoice)!, r.GetValue(image) ?? [], r.GetValue(system),
-            r.GetValue(prompt), r.GetValue(inputIds), r.GetValue(device), r.GetValue(nonRgb)!,
+            r.GetValue(prompt), r.GetValue(inputIds), r.GetValue(device), r.GetValue(nonRgb),
             new GenerationOptions { MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopP = r.GetValue(topP), Seed = r.GetValue(seed) }));
         return command;
     }
 
     static int Run(string modelDir, string? adapter, string baseChoice, string[] imagePaths, string? system, string? prompt, string? inputIds,
-        string? deviceName, string nonRgbImages, GenerationOptions options)
+        string? deviceName, string? nonRgbImages, GenerationOptions options)
     {
         if ((prompt is null) == (inputIds is null)) throw new UserErrorException("give exactly one of --prompt and --input-ids");
         if (imagePaths.Length > 0 && prompt is null) throw new UserErrorException("--image needs --prompt (the chat template places it)");

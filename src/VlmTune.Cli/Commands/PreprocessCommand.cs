@@ -21,24 +21,24 @@ public static class PreprocessCommand
         var images = new Option<string[]>("--image") { Description = "An input image (PNG or JPEG); repeat for several.", Required = true };
         var output = new Option<string>("--out") { Description = "Output .safetensors file.", Required = true };
         var tiles = new Option<string?>("--save-tiles") { Description = "Also write every tile as a PNG into this folder." };
-        var nonRgb = ImageOptions.CreateNonRgbImages();
+        var nonRgb = ImageOptions.CreateNonRgbImages(takesAdapter: false);
         var command = new Command("preprocess", "Process images as the model sees them and save the pixel values.");
         foreach (var o in new Option[] { model, images, output, tiles, nonRgb }) command.Options.Add(o);
         command.SetAction(r =>
         {
             Training.RunDirectory.CheckOutputPath(r.GetValue(output)!, "--out", folder: false);
-            return Run(r.GetValue(model)!, r.GetValue(images)!, r.GetValue(output)!, r.GetValue(tiles), r.GetValue(nonRgb)!);
+            return Run(r.GetValue(model)!, r.GetValue(images)!, r.GetValue(output)!, r.GetValue(tiles), r.GetValue(nonRgb));
         });
         return command;
     }
 
-    static int Run(string modelDir, string[] imagePaths, string output, string? tilesDir, string nonRgbImages)
+    static int Run(string modelDir, string[] imagePaths, string output, string? tilesDir, string? nonRgbImages)
     {
         string preprocessor = Path.Combine(modelDir, "preprocessor_config.json");
         if (!File.Exists(preprocessor)) throw new UserErrorException($"{preprocessor}: not found (is --model a model directory?)");
         string processorJson = Path.Combine(modelDir, "processor_config.json");
         var config = ImageProcessorConfig.Load(preprocessor, File.Exists(processorJson) ? processorJson : null)
-            with { NonRgbImages = ImageOptions.ParseNonRgbImages(nonRgbImages) };
+            with { NonRgbImages = ImageOptions.Resolve(nonRgbImages, null) };
         var processor = new SmolVlmImageProcessor(config);
         var expander = new ImagePromptExpander(config);
 

@@ -33,6 +33,15 @@ public sealed record BasePreparation
     public required string BaseWeightsSha256 { get; init; }
     /// <summary>The base checkpoint path as given in training (informational).</summary>
     public string? BaseModel { get; init; }
+    /// <summary>
+    /// The training run's rule for images that are not plain RGB (recipe key data.non_rgb_images: "transformers-5" or
+    /// "transformers-4"), so generate / eval / chat / forward see pixels as training did; null in files written before
+    /// the key existed (transformers-5 then).
+    /// </summary>
+    public string? NonRgbImages { get; init; }
+
+    /// <summary>The spellings <see cref="NonRgbImages"/> takes (the recipe's and --non-rgb-images').</summary>
+    public static readonly IReadOnlyList<string> NonRgbImagesValues = ["transformers-5", "transformers-4"];
 
     /// <summary>One line for logs: "nf4, blocksize 128, double quant, compute f32" or "unquantised, compute f32".</summary>
     public string Describe() => (Quantization is { } q
@@ -77,6 +86,7 @@ public sealed record BasePreparation
             ["base_weights_sha256"] = BaseWeightsSha256,
             ["base_model"] = BaseModel,
         };
+        if (NonRgbImages != null) json["non_rgb_images"] = NonRgbImages;
         string path = Path.Combine(adapterDir, FileName), tmp = path + ".tmp";
         File.WriteAllText(tmp, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         File.Move(tmp, path, overwrite: true);
@@ -121,6 +131,12 @@ public sealed record BasePreparation
                 },
                 BaseWeightsSha256 = (string?)root["base_weights_sha256"] ?? throw Bad("base_weights_sha256 is missing"),
                 BaseModel = (string?)root["base_model"],
+                NonRgbImages = (string?)root["non_rgb_images"] switch
+                {
+                    null => null,
+                    var v when NonRgbImagesValues.Contains(v) => v,
+                    var v => throw Bad($"non_rgb_images \"{v}\" is not {string.Join(" or ", NonRgbImagesValues)}"),
+                },
             };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
