@@ -97,18 +97,27 @@ public static class LearningTasks
         w.WriteEndArray();
     });
 
-    /// <summary>A pair on the record's first question: chosen = the reference answer, rejected = a near miss.</summary>
+    /// <summary>
+    /// A pair on the record's last question — the one eval scores — with the earlier turns as the conversational prompt:
+    /// chosen = the reference answer, rejected = a near miss.
+    /// </summary>
     static string Dpo(Record r) => Json(w =>
     {
+        var last = r.Turns[^1];
         w.WriteString("id", r.Id);
         w.WriteStartArray("prompt");
-        Message(w, "user", true, r.Turns[0].Question);
+        for (int i = 0; i < r.Turns.Count - 1; i++)
+        {
+            Message(w, "user", i == 0, r.Turns[i].Question);
+            Message(w, "assistant", false, r.Turns[i].Answer);
+        }
+        Message(w, "user", r.Turns.Count == 1, last.Question);
         w.WriteEndArray();
         w.WriteStartArray("chosen");
-        Message(w, "assistant", false, r.Turns[0].Answer);
+        Message(w, "assistant", false, last.Answer);
         w.WriteEndArray();
         w.WriteStartArray("rejected");
-        Message(w, "assistant", false, r.Turns[0].Rejected);
+        Message(w, "assistant", false, last.Rejected);
         w.WriteEndArray();
         w.WriteStartArray("images");
         w.WriteStringValue(r.Image);
