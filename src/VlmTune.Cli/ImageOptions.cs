@@ -29,22 +29,20 @@ public static class ImageOptions
     /// The rule to use: <paramref name="value"/> when given, else the one recorded beside <paramref name="adapterDir"/>
     /// by the trainer, else transformers-5.
     /// </summary>
-    public static NonRgbImages Resolve(string? value, string? adapterDir) => ParseNonRgbImages(value
-        ?? (adapterDir != null ? BasePreparationOf(adapterDir)?.NonRgbImages : null)
-        ?? "transformers-5");
-
-    static VlmTune.Models.SmolVlm.Adapters.BasePreparation? BasePreparationOf(string adapterDir)
+    public static NonRgbImages Resolve(string? value, string? adapterDir)
     {
-        try { return VlmTune.Models.SmolVlm.Adapters.BasePreparation.TryLoad(adapterDir); }
+        if (value != null || adapterDir == null) return ParseNonRgbImages(value ?? NonRgbImagesNames.Transformers5);
+        VlmTune.Models.SmolVlm.Adapters.BasePreparation? recorded;
+        try { recorded = VlmTune.Models.SmolVlm.Adapters.BasePreparation.TryLoad(adapterDir); }
         catch (InvalidDataException e) { throw new UserErrorException(e.Message); }
+        if (recorded?.NonRgbImages is not { } name) return NonRgbImages.Transformers5;
+        return NonRgbImagesNames.TryParse(name, out var rule) ? rule
+            : throw new UserErrorException($"{Path.Combine(adapterDir, VlmTune.Models.SmolVlm.Adapters.BasePreparation.FileName)}: " +
+                $"non_rgb_images \"{name}\" is not {NonRgbImagesNames.Transformers5} or {NonRgbImagesNames.Transformers4}");
     }
 
-    public static NonRgbImages ParseNonRgbImages(string value) => value switch
-    {
-        "transformers-5" => NonRgbImages.Transformers5,
-        "transformers-4" => NonRgbImages.Transformers4,
-        _ => throw new UserErrorException($"--non-rgb-images: expected transformers-5 or transformers-4, got '{value}'"),
-    };
+    public static NonRgbImages ParseNonRgbImages(string value) => NonRgbImagesNames.TryParse(value, out var rule) ? rule
+        : throw new UserErrorException($"--non-rgb-images: expected transformers-5 or transformers-4, got '{value}'");
 
     /// <summary>Opens an image file in its own mode (RGBA, gray, palette, ...).</summary>
     public static DecodedImage Open(string path) => ImageDecoder.LoadOpen(path);

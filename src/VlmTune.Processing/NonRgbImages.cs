@@ -23,3 +23,17 @@ public enum NonRgbImages
     /// </summary>
     Transformers4,
 }
+
+/// <summary>The one spelling of <see cref="NonRgbImages"/> (recipes, --non-rgb-images, the adapter's vlmtune_base.json).</summary>
+public static class NonRgbImagesNames
+{
+    public const string Transformers5 = "transformers-5", Transformers4 = "transformers-4";
+
+    public static string Name(this NonRgbImages value) => value == NonRgbImages.Transformers4 ? Transformers4 : Transformers5;
+
+    public static bool TryParse(string? name, out NonRgbImages value)
+    {
+        value = name == Transformers4 ? NonRgbImages.Transformers4 : NonRgbImages.Transformers5;
+        return name is Transformers5 or Transformers4;
+    }
+}

@@ -26,7 +26,7 @@ internal static class RunSetup
             log.Info($"quantized {ModelQuantizer.QuantizeInPlace(model, s.Quantization)} linear layers to {s.Quantization.Type} (QLoRA base)");
         model.Preparation = BasePreparation.Describe(s.ModelDir, s.Quantization, model.ComputeDType) with // saved beside every adapter
         {
-            NonRgbImages = s.NonRgbImages == Processing.NonRgbImages.Transformers4 ? "transformers-4" : "transformers-5",
+            NonRgbImages = Processing.NonRgbImagesNames.Name(s.NonRgbImages),
         };
         model.Text.GradientCheckpointing = s.GradientCheckpointing;
         model.Vision.GradientCheckpointing = s.GradientCheckpointing;

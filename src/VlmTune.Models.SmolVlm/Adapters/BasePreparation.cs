@@ -34,14 +34,11 @@ public sealed record BasePreparation
     /// <summary>The base checkpoint path as given in training (informational).</summary>
     public string? BaseModel { get; init; }
     /// <summary>
-    /// The training run's rule for images that are not plain RGB (recipe key data.non_rgb_images: "transformers-5" or
-    /// "transformers-4"), so generate / eval / chat / forward see pixels as training did; null in files written before
-    /// the key existed (transformers-5 then).
+    /// The training run's rule for images that are not plain RGB, as the recipe spells it (data.non_rgb_images), so
+    /// generate / eval / chat / forward see pixels as training did; null in files written before the key existed. Kept
+    /// as written: the processing layer owns the spellings and checks them where the setting is used.
     /// </summary>
     public string? NonRgbImages { get; init; }
-
-    /// <summary>The spellings <see cref="NonRgbImages"/> takes (the recipe's and --non-rgb-images').</summary>
-    public static readonly IReadOnlyList<string> NonRgbImagesValues = ["transformers-5", "transformers-4"];
 
     /// <summary>One line for logs: "nf4, blocksize 128, double quant, compute f32" or "unquantised, compute f32".</summary>
     public string Describe() => (Quantization is { } q
@@ -131,12 +128,7 @@ public sealed record BasePreparation
                 },
                 BaseWeightsSha256 = (string?)root["base_weights_sha256"] ?? throw Bad("base_weights_sha256 is missing"),
                 BaseModel = (string?)root["base_model"],
-                NonRgbImages = (string?)root["non_rgb_images"] switch
-                {
-                    null => null,
-                    var v when NonRgbImagesValues.Contains(v) => v,
-                    var v => throw Bad($"non_rgb_images \"{v}\" is not {string.Join(" or ", NonRgbImagesValues)}"),
-                },
+                NonRgbImages = (string?)root["non_rgb_images"],
             };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
