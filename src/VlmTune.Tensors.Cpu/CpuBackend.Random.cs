@@ -1,8 +1,14 @@
+using System.Runtime.Intrinsics;
+using VlmTune.Tensors.Cpu.Kernels;
+
 namespace VlmTune.Tensors.Cpu;
 
 // Counter-based random fills and dropout (Philox4x32-10, element i uses counter offset + i).
 public sealed unsafe partial class CpuBackend
 {
+    /// <summary>Philox words drawn at a time per thread (a stack buffer).</summary>
+    const int WordBlock = 1024;
+
     public void RandomUniform(Tensor destination, ulong seed, ulong offset, float low, float high)
     {
         var d32 = Out(destination, false);
@@ -11,7 +17,13 @@ public sealed unsafe partial class CpuBackend
             float* p = F(d32);
             Par.For((int)d32.Numel, 4096, Threads, (s, e) =>
             {
-                for (int i = s; i < e; i++) p[i] = low + (high - low) * Philox.Uniform(seed, offset + (ulong)i);
+                uint* words = stackalloc uint[WordBlock];
+                for (int i0 = s; i0 < e; i0 += WordBlock)
+                {
+                    int n = Math.Min(WordBlock, e - i0);
+                    PhiloxLanes.Word0(seed, offset + (ulong)i0, words, n);
+                    for (int j = 0; j < n; j++) p[i0 + j] = low + (high - low) * ((words[j] >> 8) * (1f / 16777216f));
+                }
             });
         }
         Store(d32, destination);
@@ -45,7 +57,28 @@ public sealed unsafe partial class CpuBackend
         float scale = 1f / (1f - p);
         Par.For((int)x.Numel, 4096, Threads, (s, e) =>
         {
-            for (int i = s; i < e; i++) yp[i] = Philox.Uniform(seed, offset + (ulong)i) >= p ? xp[i] * scale : 0f;
+            // keep[i] = uniform(seed, offset + i) ≥ p, the uniform being Philox.Uniform's (word 0 >> 8) · 2⁻²⁴, exact.
+            uint* words = stackalloc uint[WordBlock];
+            for (int i0 = s; i0 < e; i0 += WordBlock)
+            {
+                int n = Math.Min(WordBlock, e - i0);
+                PhiloxLanes.Word0(seed, offset + (ulong)i0, words, n);
+                float* xs = xp + i0, ys = yp + i0;
+                int j = 0;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    var pv = Vector256.Create(p);
+                    var scaleV = Vector256.Create(scale);
+                    var unit = Vector256.Create(1f / 16777216f);
+                    for (; j + 8 <= n; j += 8)
+                    {
+                        var u = Vector256.ConvertToSingle((Vector256.Load(words + j) >>> 8).AsInt32()) * unit;
+                        var keep = Vector256.GreaterThanOrEqual(u, pv);
+                        Vector256.Store(Vector256.ConditionalSelect(keep, Vector256.Load(xs + j) * scaleV, Vector256<float>.Zero), ys + j);
+                    }
+                }
+                for (; j < n; j++) ys[j] = (words[j] >> 8) * (1f / 16777216f) >= p ? xs[j] * scale : 0f;
+            }
         });
     }
 }
