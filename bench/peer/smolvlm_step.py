@@ -474,6 +474,7 @@ def main(argv=None):
     p.add_argument("--init-adapter", metavar="DIR",
                    help="start from this PEFT adapter's A/B (and m) instead of a fresh draw: a correctness check that "
                         "makes gradients comparable (e.g. VlmTune's adapter after one step at lr 0, dropout 0)")
+    p.add_argument("--count-only", action="store_true", help="print the adapted modules and trainable count, then exit")
     p.add_argument("--label", default="")
     p.add_argument("--verbose", action="store_true")
     a = p.parse_args(argv)
@@ -518,6 +519,13 @@ def main(argv=None):
         load_adapter(a.init_adapter, by_name, targets, saved)
     params = [q for q in model.parameters() if q.requires_grad]
     trainable = sum(q.numel() for q in params)
+    if a.count_only:
+        towers = {}
+        for n in targets:
+            towers[hf_peer.tower_of(n)] = towers.get(hf_peer.tower_of(n), 0) + 1
+        print(json.dumps({"tool": "smolvlm_step", "count_only": True, "trainable_params": trainable,
+                          "adapted_linears": len(targets), "by_tower": towers, "modules_to_save": saved}))
+        return 0
     vision_trained = any(hf_peer.tower_of(n) in ("vision", "connector") for n in targets + saved)
     model.train()
 
