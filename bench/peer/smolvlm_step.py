@@ -536,7 +536,7 @@ def main(argv=None):
     opt = torch.optim.AdamW(params, lr=s["lr"], betas=(float(betas[0]), float(betas[1])), eps=eps,
                             weight_decay=s["weight_decay"])
 
-    times, losses, norms, lrs = [], [], [], []
+    times, losses, norms, norms64, lrs = [], [], [], [], []
     for step in range(a.warmup + a.steps):
         t = time.perf_counter()
         lr = lr_at(schedule, s["lr"], step, warmup_steps, total)
@@ -546,6 +546,7 @@ def main(argv=None):
         h = model.hidden(ids, am, pv, pm, vision_trained)
         loss, supervised = model.loss(h, labels, a.logits)
         loss.backward()
+        norms64.append(math.sqrt(sum(float((q.grad.double() ** 2).sum()) for q in params if q.grad is not None)))
         if s["max_grad_norm"] > 0:
             norm = float(torch.nn.utils.clip_grad_norm_(params, s["max_grad_norm"]))
         else:
@@ -568,7 +569,7 @@ def main(argv=None):
         "tokens_per_step": tokens, "supervised_tokens": supervised,
         "tokens_per_s": round(tokens / mean, 2), "step_s": [round(x, 4) for x in times], "step_s_mean": round(mean, 4),
         "warmup": a.warmup, "steps": a.steps, "peak_rss_mb": round(rss_mb, 1),
-        "loss_first": losses[0], "losses": losses, "grad_norm": norms, "lr": lrs,
+        "loss_first": losses[0], "losses": losses, "grad_norm": norms, "grad_norm_f64": norms64, "lr": lrs,
         "trainable_params": trainable, "adapted_linears": len(targets), "modules_to_save": saved,
         "towers": s["towers"], "targets": s["targets"], "r": s["r"], "alpha": s["alpha"], "dropout": s["dropout"],
         "use_dora": s["use_dora"], "init": s["init"], "gradient_checkpointing": s["gradient_checkpointing"],
