@@ -9,6 +9,7 @@ public static class Program
         "       VlmTune.Bench train-step [--seq N] [--steps N] [--threads N]\n" +
         "       VlmTune.Bench decode --model DIR [--prompt N] [--new N] [--rounds N] [--threads N]\n" +
         "       VlmTune.Bench dequant [--reps N]                (4-bit dequantise: the reference loop against the fast path)\n" +
+        "       VlmTune.Bench attention [--reps N] [--threads N] (forward / backward GFLOP/s at the 256M vision and text shapes)\n" +
         "       VlmTune.Bench image --image FILE [--reps N]\n" +
         "       VlmTune.Bench learn-data --out DIR [--task quadrant|grid|bars|sizes] [--seed N] [--train N] [--eval N] [--pairs N]";
 
@@ -28,6 +29,7 @@ public static class Program
                 "decode" => DecodeBench.Run(StringArg(args, "--model"), Arg(args, "--prompt", 1024), Arg(args, "--new", 32),
                     Arg(args, "--rounds", 1), Arg(args, "--threads", Environment.ProcessorCount)),
                 "dequant" => DequantBench.Run(Arg(args, "--reps", 5)),
+                "attention" => AttentionBench.Run(Arg(args, "--reps", 5), Arg(args, "--threads", Environment.ProcessorCount)),
                 "image" => ImageBench.Run(StringArg(args, "--image"), Arg(args, "--reps", 21)),
                 "train-step" => TrainStepBench.Run(Arg(args, "--seq", 1024), Arg(args, "--steps", 5), Arg(args, "--threads", Environment.ProcessorCount)),
                 "learn-data" => LearnData(args),

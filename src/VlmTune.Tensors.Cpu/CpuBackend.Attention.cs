@@ -1,16 +1,17 @@
+using System.Numerics.Tensors;
 using VlmTune.Tensors.Cpu.Kernels;
 
 namespace VlmTune.Tensors.Cpu;
 
-// Blocked scaled-dot-product attention (flash-attention style); masked keys (keyMask 0) score −∞: queries in blocks of BQ rows, keys in blocks of
-// BK; the T×S score matrix never exists whole. Legend: q (B,H,T,D); k, v (B,Hkv,S,D) — in the forward k and v may
+// Blocked scaled-dot-product attention (flash-attention style); masked keys (keyMask 0) score −∞: queries in blocks of BQ = 64 rows, keys in blocks of
+// BK = 256 (softmax rows vectorised: max, exp, sum over a 256-key row); the T×S score matrix never exists whole. Legend: q (B,H,T,D); k, v (B,Hkv,S,D) — in the forward k and v may
 // be views with longer batch/head strides (a preallocated KV cache), each head's S×D rows contiguous; G = H/Hkv query heads per
 // kv head; lse (B,H,T) cached = m + log l of the online softmax (−∞ for a row that sees no key; its output is 0).
 // Backward (assigned): recomputes P = exp(scale·q·kᵀ − lse) per block; dV += Pᵀ·dO, dS = P∘(dO·Vᵀ − rowsum(dO∘O)),
 // dQ += scale·dS·K, dK += scale·dSᵀ·Q; per-query-head dK/dV are summed over each kv group at the end.
 public sealed unsafe partial class CpuBackend
 {
-    const int BQ = 64, BK = 64;
+    const int BQ = 64, BK = 256;
 
     public void Attention(Tensor q, Tensor k, Tensor v, Tensor? keyMask, AttentionParams p, Tensor o, Tensor lse)
     {
@@ -32,11 +33,11 @@ public sealed unsafe partial class CpuBackend
         int* mask = keyMask == null ? null : (int*)Base(keyMask);
         Par.For(b * h * qBlocks, 1, Threads, (start, end) =>
         {
-            var scores = new float[BQ * BK];
+            var scoreBuf = new float[BQ * BK];
             var acc = new float[BQ * d];
             var m = new float[BQ];
             var l = new float[BQ];
-            fixed (float* sc = scores, ac = acc)
+            fixed (float* sc = scoreBuf, ac = acc)
             {
                 for (int task = start; task < end; task++)
                 {
@@ -59,21 +60,30 @@ public sealed unsafe partial class CpuBackend
                         {
                             float* row = sc + i * BK;
                             int visible = p.Causal ? Math.Min(kn, q0 + i + p.QOffset - k0 + 1) : kn;
-                            if (km != null) for (int j = 0; j < visible; j++) if (km[k0 + j] == 0) row[j] = float.NegativeInfinity;
-                            float bmax = float.NegativeInfinity;
-                            for (int j = 0; j < visible; j++) bmax = MathF.Max(bmax, row[j]);
-                            float mNew = MathF.Max(m[i], bmax);
-                            if (float.IsNegativeInfinity(mNew))
+                            if (visible <= 0)
                             {
-                                for (int j = 0; j < kn; j++) row[j] = 0f;
+                                new Span<float>(row, kn).Clear();
                                 continue;
                             }
-                            float corr = MathF.Exp(m[i] - mNew), sum = 0f;
-                            for (int j = 0; j < visible; j++) { row[j] = MathF.Exp(row[j] - mNew); sum += row[j]; }
-                            for (int j = Math.Max(visible, 0); j < kn; j++) row[j] = 0f;
-                            l[i] = l[i] * corr + sum;
+                            if (km != null) for (int j = 0; j < visible; j++) if (km[k0 + j] == 0) row[j] = float.NegativeInfinity;
+                            var scores = new Span<float>(row, visible);
+                            float mNew = MathF.Max(m[i], TensorPrimitives.Max(scores));
+                            if (float.IsNegativeInfinity(mNew))
+                            {
+                                new Span<float>(row, kn).Clear();
+                                continue;
+                            }
+                            float corr = MathF.Exp(m[i] - mNew);
+                            TensorPrimitives.Subtract(scores, mNew, scores);
+                            TensorPrimitives.Exp(scores, scores);
+                            new Span<float>(row + visible, kn - visible).Clear();
+                            l[i] = l[i] * corr + TensorPrimitives.Sum(scores);
                             m[i] = mNew;
-                            if (corr != 1f) for (int c = 0; c < d; c++) ac[i * d + c] *= corr;
+                            if (corr != 1f)
+                            {
+                                var accRow = new Span<float>(ac + i * d, d);
+                                TensorPrimitives.Multiply(accRow, corr, accRow);
+                            }
                         }
                         Gemm.F32(false, false, rows, d, kn, 1f, sc, BK, V + (long)k0 * d, d, ac, d, true, 1);
                     }
@@ -115,12 +125,15 @@ public sealed unsafe partial class CpuBackend
         int g = h / hkv;
         float* qp = F(q), kp = F(k), vp = F(v), op = F(o), lp = F(lse), gp = F(dO), dqp = F(dq);
         int* mask = keyMask == null ? null : (int*)Base(keyMask);
-        // Per-query-head key/value gradients, summed over each kv group afterwards.
-        var dkh = new float[(long)b * h * s * d];
-        var dvh = new float[(long)b * h * s * d];
+        float* dkp = F(dk), dvp = F(dv);
+        // With grouped kv heads (g > 1): per-query-head key/value gradients, summed over each kv group afterwards.
+        // Without (g = 1, the vision tower): query head bh's dK/dV are rows bh of dk/dv, accumulated in place.
+        bool grouped = g > 1;
+        var dkh = grouped ? new float[(long)b * h * s * d] : null;
+        var dvh = grouped ? new float[(long)b * h * s * d] : null;
         fixed (float* dkhp = dkh, dvhp = dvh)
         {
-            float* dkb = dkhp, dvb = dvhp;
+            float* dkb = grouped ? dkhp : dkp, dvb = grouped ? dvhp : dvp;
             Par.For(b * h, 1, Threads, (start, end) =>
             {
                 var pBuf = new float[BQ * BK];
@@ -136,6 +149,11 @@ public sealed unsafe partial class CpuBackend
                         float* dK = dkb + (long)bh * s * d, dV = dvb + (long)bh * s * d;
                         int* km = mask == null ? null : mask + (long)bi * s;
                         new Span<float>(dqp + (long)bh * t * d, t * d).Clear();
+                        if (!grouped)
+                        {
+                            new Span<float>(dK, s * d).Clear();
+                            new Span<float>(dV, s * d).Clear();
+                        }
                         for (int q0 = 0; q0 < t; q0 += BQ)
                         {
                             int rows = Math.Min(BQ, t - q0);
@@ -143,11 +161,7 @@ public sealed unsafe partial class CpuBackend
                             float* G = gp + ((long)bh * t + q0) * d, dQ = dqp + ((long)bh * t + q0) * d;
                             float* L = lp + (long)bh * t + q0;
                             for (int i = 0; i < rows; i++)
-                            {
-                                float sum = 0;
-                                for (int c = 0; c < d; c++) sum += G[i * d + c] * O[i * d + c];
-                                di[i] = sum;
-                            }
+                                di[i] = TensorPrimitives.Dot(new ReadOnlySpan<float>(G + i * d, d), new ReadOnlySpan<float>(O + i * d, d));
                             int lastKey = p.Causal ? Math.Min(s, q0 + rows + p.QOffset) : s;
                             for (int k0 = 0; k0 < lastKey; k0 += BK)
                             {
@@ -155,16 +169,29 @@ public sealed unsafe partial class CpuBackend
                                 Gemm.F32(false, true, rows, kn, d, p.Scale, Q, d, K + (long)k0 * d, d, P, BK, false, 1);
                                 for (int i = 0; i < rows; i++)
                                 {
+                                    // P = exp(S − lse) on the visible, unmasked keys; 0 elsewhere.
                                     int visible = p.Causal ? Math.Min(kn, q0 + i + p.QOffset - k0 + 1) : kn;
                                     float li = L[i];
-                                    for (int j = 0; j < kn; j++)
-                                        P[i * BK + j] = j < visible && !float.IsNegativeInfinity(li) && (km == null || km[k0 + j] != 0) ? MathF.Exp(P[i * BK + j] - li) : 0f;
+                                    float* row = P + i * BK;
+                                    if (visible <= 0 || float.IsNegativeInfinity(li))
+                                    {
+                                        new Span<float>(row, kn).Clear();
+                                        continue;
+                                    }
+                                    var probs = new Span<float>(row, visible);
+                                    TensorPrimitives.Subtract(probs, li, probs);
+                                    TensorPrimitives.Exp(probs, probs);
+                                    new Span<float>(row + visible, kn - visible).Clear();
+                                    if (km != null) for (int j = 0; j < visible; j++) if (km[k0 + j] == 0) row[j] = 0f;
                                 }
                                 Gemm.F32(true, false, kn, d, rows, 1f, P, BK, G, d, dV + (long)k0 * d, d, true, 1);
                                 Gemm.F32(false, true, rows, kn, d, 1f, G, d, V + (long)k0 * d, d, dP, BK, false, 1);
                                 for (int i = 0; i < rows; i++)
-                                    for (int j = 0; j < kn; j++)
-                                        dP[i * BK + j] = P[i * BK + j] * (dP[i * BK + j] - di[i]);
+                                {
+                                    var dS = new Span<float>(dP + i * BK, kn);                  // dS = P ∘ (dP − di)
+                                    TensorPrimitives.Subtract(dS, di[i], dS);
+                                    TensorPrimitives.Multiply(dS, new ReadOnlySpan<float>(P + i * BK, kn), dS);
+                                }
                                 Gemm.F32(false, false, rows, d, kn, p.Scale, dP, BK, K + (long)k0 * d, d, dQ, d, true, 1);
                                 Gemm.F32(true, false, kn, d, rows, p.Scale, dP, BK, Q, d, dK + (long)k0 * d, d, true, 1);
                             }
@@ -172,7 +199,7 @@ public sealed unsafe partial class CpuBackend
                     }
                 }
             });
-            float* dkp = F(dk), dvp = F(dv);
+            if (!grouped) return;
             long block = (long)s * d;
             for (int bi = 0; bi < b; bi++)
                 for (int kv = 0; kv < hkv; kv++)
@@ -185,8 +212,8 @@ public sealed unsafe partial class CpuBackend
                         long src = ((long)bi * h + kv * g + j) * block;
                         var dks = new ReadOnlySpan<float>(dkb + src, (int)block);
                         var dvs = new ReadOnlySpan<float>(dvb + src, (int)block);
-                        System.Numerics.Tensors.TensorPrimitives.Add(new Span<float>(dkOut, (int)block), dks, new Span<float>(dkOut, (int)block));
-                        System.Numerics.Tensors.TensorPrimitives.Add(new Span<float>(dvOut, (int)block), dvs, new Span<float>(dvOut, (int)block));
+                        TensorPrimitives.Add(new Span<float>(dkOut, (int)block), dks, new Span<float>(dkOut, (int)block));
+                        TensorPrimitives.Add(new Span<float>(dvOut, (int)block), dvs, new Span<float>(dvOut, (int)block));
                     }
                 }
         }
