@@ -27,7 +27,13 @@ public sealed unsafe partial class CpuBackend : IBackend
     Device IBackend.Device => _device;
     public string Name => $"cpu ({Threads} threads)";
 
-    public Storage Allocate(long bytes, bool zeroed) => new CpuStorage(_device, bytes, zeroed);
+    /// <summary>Buffers of disposed storages, reused by later allocations of the same size (1 GiB at most).</summary>
+    readonly CpuBufferPool _pool = new(1L << 30);
+
+    public Storage Allocate(long bytes, bool zeroed) => new CpuStorage(_device, bytes, zeroed, _pool);
+
+    /// <summary>Bytes of disposed buffers held for reuse now (for tests and logs).</summary>
+    internal long PooledBytes => _pool.PooledBytes;
 
     public void Synchronize() { }
 

@@ -4,22 +4,35 @@ namespace VlmTune.Tensors.Cpu;
 
 /// <summary>
 /// A CPU buffer: a pinned (pinned-object-heap) byte array, so kernels take raw pointers without fixing.
-/// Dispose drops the array early; otherwise the GC reclaims it.
+/// Dispose hands the array to the backend's <see cref="CpuBufferPool"/> (or drops it) at once; otherwise the GC
+/// reclaims it. A disposed storage throws on every access.
 /// </summary>
 public sealed unsafe class CpuStorage : Storage
 {
     byte[]? _data;
     readonly long _length;
     readonly Device _device;
+    readonly CpuBufferPool? _pool;
 
-    internal CpuStorage(Device device, long bytes, bool zeroed)
+    internal CpuStorage(Device device, long bytes, bool zeroed, CpuBufferPool? pool = null)
     {
         if (bytes > Array.MaxLength) throw new OutOfMemoryException($"a CPU tensor of {bytes} bytes exceeds the 2 GiB array limit");
         _device = device;
         _length = bytes;
-        _data = zeroed
-            ? GC.AllocateArray<byte>((int)Math.Max(bytes, 1), pinned: true)
-            : GC.AllocateUninitializedArray<byte>((int)Math.Max(bytes, 1), pinned: true);
+        _pool = pool;
+        int length = (int)Math.Max(bytes, 1);
+        byte[]? reused = pool?.Take(length);
+        if (reused != null)
+        {
+            if (zeroed) Array.Clear(reused);
+            _data = reused;
+        }
+        else
+        {
+            _data = zeroed
+                ? GC.AllocateArray<byte>(length, pinned: true)
+                : GC.AllocateUninitializedArray<byte>(length, pinned: true);
+        }
     }
 
     public override Device Device => _device;
@@ -37,5 +50,10 @@ public sealed unsafe class CpuStorage : Storage
 
     public Span<byte> Span => (_data ?? throw new ObjectDisposedException(nameof(CpuStorage))).AsSpan(0, (int)_length);
 
-    public override void Dispose() => _data = null;
+    public override void Dispose()
+    {
+        var data = _data;
+        _data = null;
+        if (data != null) _pool?.Give(data);
+    }
 }

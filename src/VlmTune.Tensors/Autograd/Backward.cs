@@ -29,6 +29,7 @@ public static class Backward
 
         var order = TopologicalOrder(root);
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = seed };
+        var owner = new GradientBuffers(seed);
         foreach (var t in order)
         {
             if (!grads.Remove(t, out var g)) continue;
@@ -41,13 +42,74 @@ public static class Backward
                 if (gi == null || !input.RequiresGrad) continue;
                 if (gi.Shape != input.Shape)
                     throw new InvalidOperationException($"backward rule of {node.Op} gave {gi.Shape} for input {input.Shape}");
-                if (input.Node == null) Accumulate(input, gi);
+                if (input.Node == null)
+                {
+                    Accumulate(input, gi);                       // copied or added into the leaf's own Grad
+                    owner.ReleaseIfUnheld(gi);
+                }
                 else
                 {
-                    if (gi.DType != input.DType) gi = Ops.ToDType(gi, input.DType);
-                    grads[input] = grads.TryGetValue(input, out var prev) ? Ops.Add(prev, gi) : gi;
+                    if (gi.DType != input.DType)
+                    {
+                        var converted = Ops.ToDType(gi, input.DType);
+                        if (!ReferenceEquals(converted.Storage, gi.Storage)) owner.ReleaseIfUnheld(gi);
+                        gi = converted;
+                    }
+                    if (grads.TryGetValue(input, out var prev))
+                    {
+                        var sum = Ops.Add(prev, gi);
+                        grads[input] = sum;
+                        owner.Hold(sum);
+                        owner.Drop(prev);
+                        owner.ReleaseIfUnheld(gi);
+                    }
+                    else
+                    {
+                        grads[input] = gi;
+                        owner.Hold(gi);
+                    }
                 }
             }
+            owner.Drop(g);                                       // t's gradient is spent unless a view of it lives on
+        }
+    }
+
+    /// <summary>
+    /// Frees gradient buffers of activations as soon as the walk has spent them, so the next layer's gradients reuse
+    /// their memory (the CPU backend pools disposed buffers; CUDA returns them to its stream-ordered pool) instead of
+    /// leaving gigabytes per step to the garbage collector. Every gradient an activation receives is made by a rule
+    /// during this walk and is reachable only from the walk's table: leaves get copies (<see cref="Accumulate"/>), and
+    /// rules keep nothing. A buffer is freed when no table entry refers to its storage any more (views of one
+    /// gradient, e.g. Narrow's or Reshape's, share a storage and are counted together); the caller's gradOutput is
+    /// never freed. A tensor freed too early fails loudly: its storage throws ObjectDisposedException.
+    /// </summary>
+    sealed class GradientBuffers(Tensor seed)
+    {
+        readonly Dictionary<Storage, int> _held = new(ReferenceEqualityComparer.Instance) { [seed.Storage] = 1 };
+        readonly Storage _seed = seed.Storage;
+
+        public void Hold(Tensor g) => _held[g.Storage] = _held.GetValueOrDefault(g.Storage) + 1;
+
+        public void Drop(Tensor g)
+        {
+            if (!_held.TryGetValue(g.Storage, out int count)) return;
+            if (count > 1) _held[g.Storage] = count - 1;
+            else
+            {
+                _held.Remove(g.Storage);
+                Free(g.Storage);
+            }
+        }
+
+        /// <summary>Frees a gradient that never entered the table (summed into another or copied into a leaf).</summary>
+        public void ReleaseIfUnheld(Tensor g)
+        {
+            if (!_held.ContainsKey(g.Storage)) Free(g.Storage);
+        }
+
+        void Free(Storage storage)
+        {
+            if (!ReferenceEquals(storage, _seed)) storage.Dispose();
         }
     }
 
