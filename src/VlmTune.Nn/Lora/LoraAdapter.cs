@@ -103,7 +103,9 @@ public sealed class LoraAdapter : ILinearAdapter
             xd = Ops.Dropout(x, Options.Dropout, s, offset);
         }
         var lora = Ops.Linear(Ops.Linear(xd, A, dtype: DType.F32), B);              // (..., out), f32
-        if (Magnitude == null) return Ops.Add(baseOutput, Ops.ToDType(Ops.Scale(lora, Scaling), baseOutput.DType));
+        // Scaling = alpha / r is often 1 (the cookbook recipes): then no (..., out) pass multiplies by it.
+        if (Magnitude == null)
+            return Ops.Add(baseOutput, Ops.ToDType(Scaling == 1f ? lora : Ops.Scale(lora, Scaling), baseOutput.DType));
 
         Tensor norm;                                                                   // (out), constant
         using (GradMode.NoGrad()) norm = RowNorm(layer);
@@ -111,7 +113,9 @@ public sealed class LoraAdapter : ILinearAdapter
         Tensor y0;                                                                     // (..., out), no bias
         if (drop) y0 = layer.IsQuantized ? Ops.Linear4Bit(xd, layer.Quantized!) : Ops.Linear(xd, layer.Weight);
         else y0 = layer.Bias == null ? baseOutput : Ops.Sub(baseOutput, layer.Bias);
-        var dora = Ops.Add(Ops.Mul(Ops.AddScalar(g, -1f), y0), Ops.Mul(g, Ops.Scale(lora, Scaling)));   // f32 (g is f32)
+        // (g − 1)∘y0 + (g·s)∘lora: the scaling folds into the (out) vector, not into a (..., out) pass.
+        var gs = Scaling == 1f ? g : Ops.Scale(g, Scaling);
+        var dora = Ops.Add(Ops.Mul(Ops.AddScalar(g, -1f), y0), Ops.Mul(gs, lora));   // f32 (g is f32)
         return Ops.Add(baseOutput, Ops.ToDType(dora, baseOutput.DType));
     }
 
