@@ -3,7 +3,9 @@ namespace VlmTune.Tensors.Autograd;
 /// <summary>
 /// Gradient checkpointing: run a block without recording its activations, and recompute it during the
 /// backward pass. Trades one extra forward of the block for its activation memory. The block must be
-/// deterministic given its inputs (dropout takes explicit seeds, so it is).
+/// deterministic given its inputs (dropout takes explicit seeds, so it is). The buffers the block allocates are
+/// freed as soon as they are spent (<see cref="BlockAllocations"/>): after the no-grad run all but the output, after
+/// the recompute's backward all of them.
 /// </summary>
 public static class Checkpoint
 {
@@ -12,12 +14,21 @@ public static class Checkpoint
         if (!GradMode.IsEnabled) return block(inputs);
         Tensor y;
         bool trainable;
-        using (GradMode.NoGrad())
-        using (var probe = GradMode.TrackTrainableInputs())
+        var allocations = BlockAllocations.Begin();
+        try
         {
-            y = block(inputs);
-            trainable = probe.SawTrainable;
+            using (GradMode.NoGrad())
+            using (var probe = GradMode.TrackTrainableInputs())
+            {
+                y = block(inputs);
+                trainable = probe.SawTrainable;
+            }
         }
+        finally
+        {
+            allocations.Dispose();
+        }
+        allocations.FreeAllBut(y);                       // the block's intermediates are spent; its output is kept
         // The block's parameters are captured leaves, not inputs, so whether the output needs a gradient is learnt
         // from the no-grad run itself: if no op in it read a tensor that requires a gradient (no trainable input, no
         // trainable parameter — a frozen vision tower under text-only LoRA), the output is a plain tensor and the block
@@ -41,10 +52,19 @@ public sealed class CheckpointFunction(Func<Tensor[], Tensor> block)
             if (inputs[i].RequiresGrad) leaves[i].RequireGrad();
         }
         Tensor y;
-        using (GradMode.Enable()) y = block(leaves);
+        var allocations = BlockAllocations.Begin();
+        try
+        {
+            using (GradMode.Enable()) y = block(leaves);
+        }
+        finally
+        {
+            allocations.Dispose();
+        }
         if (y.RequiresGrad) Backward.Run(y, gradOutput);
         var grads = new Tensor?[inputs.Length];
         for (int i = 0; i < inputs.Length; i++) grads[i] = inputs[i].RequiresGrad ? leaves[i].Grad : null;
+        allocations.FreeAllBut(null);                    // the recomputed activations are spent (the grads are copies)
         return grads;
     }
 }

@@ -24,12 +24,14 @@ public static partial class Ops
     public static Tensor Empty(Shape shape, DType dtype, Device device)
     {
         var storage = device.Backend.Allocate(shape.Numel * dtype.Size(), zeroed: false);
+        Autograd.BlockAllocations.Record(storage);
         return new Tensor(storage, shape, shape.ContiguousStrides(), 0, dtype);
     }
 
     public static Tensor Zeros(Shape shape, DType dtype, Device device)
     {
         var storage = device.Backend.Allocate(shape.Numel * dtype.Size(), zeroed: true);
+        Autograd.BlockAllocations.Record(storage);
         return new Tensor(storage, shape, shape.ContiguousStrides(), 0, dtype);
     }
 
