@@ -28,6 +28,10 @@
 # on both sides; VlmTune 148.6 s (quant=off) / 138.3 s (nf4) per step, peer (tuned) 75.0 s; peak RSS 2,232 / 1,788 MB
 # against 4,814 MB; first-step loss 10.880120 (VlmTune, quant=off) vs 10.880121 (peer): 1.1e-7 relative; with the NF4
 # base 10.911931 (2.9e-3 above the f32 peer). towers=both on 256M not run yet (on tiny every check passes).
+# Then, after this session's engine work, ROUNDS=1 STEPS=2 WARMUP=1 QUANT=nf4 PEER_CONFIGS=tuned, 2 threads, load ~2.5:
+#   towers=both  VlmTune 119.2 s/step (9.71 tokens/s), peer 8.93 tokens/s: ratio 1.09; peak RSS 6,299 vs 6,993 MB
+#   towers=text  VlmTune  35.8 s/step (32.32 tokens/s), peer 21.39 tokens/s: ratio 1.51; peak RSS 2,938 vs 4,829 MB
+#   (the same command two changes earlier: 0.83 and 0.92; the issue's start: 0.53 and 0.40). Trainable counts equal.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-1}
