@@ -81,15 +81,17 @@ public sealed unsafe partial class CpuBackend
                     int n = Math.Min(UnaryBlock, e - i0);
                     var xs = new ReadOnlySpan<float>(xp + i0, n);
                     var ts = new Span<float>(scratch, n);
+                    // The transcendental stays the scalar MathF one of the former per-element loop, so the
+                    // gradients are bit-identical to it; the arithmetic around it runs 8 lanes at a time.
                     if (op == UnaryOp.GeluTanh)
                     {
                         GeluInner(xs, ts);
-                        TensorPrimitives.Tanh(ts, ts);
+                        for (int j = 0; j < n; j++) ts[j] = MathF.Tanh(ts[j]);
                         GeluGrad(xs, ts, gp + i0, dp + i0);
                     }
                     else
                     {
-                        TensorPrimitives.Sigmoid(xs, ts);
+                        for (int j = 0; j < n; j++) ts[j] = 1f / (1f + MathF.Exp(-xs[j]));
                         SiluGrad(xs, ts, gp + i0, dp + i0);
                     }
                 }
@@ -125,7 +127,8 @@ public sealed unsafe partial class CpuBackend
     const int UnaryBlock = 1024;
 
     // GELU-tanh and SiLU, forward pieces and derivatives, 8 floats at a time with a scalar tail that evaluates the same
-    // expression in the same order. tanh and sigmoid come from TensorPrimitives in the forward and the backward alike.
+    // expression in the same order (IEEE operations, no contraction: the same bits as the scalar formulas). The forward's
+    // tanh / sigmoid come from TensorPrimitives, the backward's from MathF, as before.
     //   GELU' = 0.5·(1 + t) + 0.5·x·(1 − t²)·c·(1 + 3a·x²), t = tanh(c·(x + a·x³));   SiLU' = s·(1 + x·(1 − s)), s = σ(x)
 
     /// <summary>u = c·(x + a·x·x·x), the argument of GELU's tanh.</summary>

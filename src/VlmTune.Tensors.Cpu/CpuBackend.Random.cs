@@ -22,7 +22,7 @@ public sealed unsafe partial class CpuBackend
                 {
                     int n = Math.Min(WordBlock, e - i0);
                     PhiloxLanes.Word0(seed, offset + (ulong)i0, words, n);
-                    for (int j = 0; j < n; j++) p[i0 + j] = low + (high - low) * ((words[j] >> 8) * (1f / 16777216f));
+                    for (int j = 0; j < n; j++) p[i0 + j] = low + (high - low) * Philox.UniformFromWord(words[j]);
                 }
             });
         }
@@ -57,7 +57,7 @@ public sealed unsafe partial class CpuBackend
         float scale = 1f / (1f - p);
         Par.For((int)x.Numel, 4096, Threads, (s, e) =>
         {
-            // keep[i] = uniform(seed, offset + i) ≥ p, the uniform being Philox.Uniform's (word 0 >> 8) · 2⁻²⁴, exact.
+            // keep[i] = uniform(seed, offset + i) ≥ p, the uniform being Philox.UniformFromWord's (word 0 >> 8) · 2⁻²⁴, exact.
             uint* words = stackalloc uint[WordBlock];
             for (int i0 = s; i0 < e; i0 += WordBlock)
             {
@@ -69,7 +69,7 @@ public sealed unsafe partial class CpuBackend
                 {
                     var pv = Vector256.Create(p);
                     var scaleV = Vector256.Create(scale);
-                    var unit = Vector256.Create(1f / 16777216f);
+                    var unit = Vector256.Create(Philox.UniformUnit);
                     for (; j + 8 <= n; j += 8)
                     {
                         var u = Vector256.ConvertToSingle((Vector256.Load(words + j) >>> 8).AsInt32()) * unit;
@@ -77,7 +77,7 @@ public sealed unsafe partial class CpuBackend
                         Vector256.Store(Vector256.ConditionalSelect(keep, Vector256.Load(xs + j) * scaleV, Vector256<float>.Zero), ys + j);
                     }
                 }
-                for (; j < n; j++) ys[j] = (words[j] >> 8) * (1f / 16777216f) >= p ? xs[j] * scale : 0f;
+                for (; j < n; j++) ys[j] = Philox.UniformFromWord(words[j]) >= p ? xs[j] * scale : 0f;
             }
         });
     }

@@ -25,7 +25,13 @@ public static class Philox
     }
 
     /// <summary>Uniform in [0, 1) with 24 random bits.</summary>
-    public static float Uniform(ulong seed, ulong counter) => (Block(seed, counter).Item1 >> 8) * (1f / 16777216f);
+    public static float Uniform(ulong seed, ulong counter) => UniformFromWord(Block(seed, counter).Item1);
+
+    /// <summary>The uniform in [0, 1) that word 0 of a block stands for: its top 24 bits · 2⁻²⁴ (exact in f32).</summary>
+    public static float UniformFromWord(uint word0) => (word0 >> 8) * UniformUnit;
+
+    /// <summary>2⁻²⁴: the step between uniforms (vector kernels multiply by it themselves).</summary>
+    public const float UniformUnit = 1f / 16777216f;
 
     /// <summary>Standard normal by Box–Muller from words 0 and 1.</summary>
     public static float Normal(ulong seed, ulong counter)

@@ -7,7 +7,7 @@ namespace VlmTune.Cli.Tests;
 /// The CI-sized learning check (issue 15): one task of the learning benchmark (bench/learn.sh), not the demo's, run
 /// through the tiny recipes as users run them — init a random tiny base → QLoRA SFT → eval → merge → DPO with the SFT
 /// model as its reference → eval. Only the data paths and the length of the SFT run change; everything else is the
-/// recipe. Fails when SFT stops learning or when DPO lowers held-out accuracy by more than one answer.
+/// recipe. Fails when SFT stops learning or when DPO lowers held-out accuracy.
 /// </summary>
 [Collection("console")]
 public class LearningTests : IDisposable
@@ -43,10 +43,7 @@ public class LearningTests : IDisposable
 
         Assert.True(before < 0.3, $"the random base should be near chance, got {before:P1}");
         Assert.True(afterSft >= 0.9, $"SFT stopped learning: held-out accuracy {before:P1} → {afterSft:P1} (expected ≥ 90 %)");
-        // One of the 80 held-out answers may flip: f32 rounding changes anywhere in the engine (a vectorised tanh, a
-        // reassociated sum) reorder the whole trajectory, and a borderline answer goes either way. Unlearning, as issue 15
-        // saw it, costs several answers (62.5 → 57.5 %, 4 of 80).
-        Assert.True(afterDpo >= afterSft - 1.0 / 80 - 1e-9, $"DPO lowered held-out accuracy by more than one answer of 80: {afterSft:P1} → {afterDpo:P1}");
+        Assert.True(afterDpo >= afterSft, $"DPO lowered held-out accuracy: {afterSft:P1} → {afterDpo:P1}");
     }
 
     double Accuracy(string model, string? adapter, string data, string name)

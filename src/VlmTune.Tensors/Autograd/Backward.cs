@@ -51,8 +51,8 @@ public static class Backward
                 {
                     if (gi.DType != input.DType)
                     {
-                        var converted = Ops.ToDType(gi, input.DType);
-                        if (!ReferenceEquals(converted.Storage, gi.Storage)) owner.ReleaseIfUnheld(gi);
+                        var converted = Ops.ToDType(gi, input.DType);   // a new buffer: the dtypes differ
+                        owner.ReleaseIfUnheld(gi);
                         gi = converted;
                     }
                     if (grads.TryGetValue(input, out var prev))
