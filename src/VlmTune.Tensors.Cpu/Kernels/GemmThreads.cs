@@ -5,12 +5,22 @@ namespace VlmTune.Tensors.Cpu.Kernels;
 /// workers at a time (others wait on a lock); the calling thread is participant 0 and workers 1..threads-1.
 /// The job lives in static fields, so dispatching allocates nothing.
 /// </summary>
+/// <remarks>
+/// A decode step's products last 10–30 µs, about what waking a thread blocked in the kernel costs, so a worker that
+/// finishes a job polls its start event for <see cref="SpinMicroseconds"/> (pausing, and yielding the core now and
+/// then to any other runnable thread) before it blocks; the caller polls the done event the same way. The event's
+/// state stays the only signal, so a job posted while a worker is going to sleep still wakes it.
+/// </remarks>
 internal static class GemmThreads
 {
     private static readonly object s_gate = new();
     private static readonly GemmBarrier s_barrier = new();
     private static readonly ManualResetEventSlim s_done = new(false);
     private static ManualResetEventSlim[] s_start = [];
+
+    /// <summary>How long a thread polls for the next job (worker) or the end of this one (caller) before blocking.</summary>
+    internal const int SpinMicroseconds = 200;
+    private static readonly long s_spinTicks = Math.Max(1, System.Diagnostics.Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
 
     // The current job (written under s_gate before the workers are released).
     private static GemmProblem s_problem;
@@ -35,7 +45,7 @@ internal static class GemmThreads
 
             GemmDriver.Run(in s_problem, ws, 0, threads, s_barrier);
 
-            s_done.Wait();
+            SpinThenWait(s_done);
             s_workspace = null;
             GemmWorkspace.Return(ws);
         }
@@ -63,10 +73,25 @@ internal static class GemmThreads
         ManualResetEventSlim start = s_start[tid - 1];
         while (true)
         {
-            start.Wait();
+            SpinThenWait(start);
             start.Reset();
             GemmDriver.Run(in s_problem, s_workspace!, tid, s_threads, s_barrier);
             if (Interlocked.Decrement(ref s_pending) == 0) s_done.Set();
+        }
+    }
+
+    /// <summary>Polls <paramref name="signal"/> for up to <see cref="SpinMicroseconds"/>, then blocks on it.</summary>
+    private static void SpinThenWait(ManualResetEventSlim signal)
+    {
+        long deadline = 0;
+        for (int i = 0; !signal.IsSet; i++)
+        {
+            Thread.SpinWait(16);
+            if ((i & 63) != 63) continue;
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (deadline == 0) deadline = now + s_spinTicks;
+            else if (now > deadline) { signal.Wait(); return; }
+            Thread.Yield();
         }
     }
 }
