@@ -7,8 +7,12 @@
 #   gemv        the same for decoding shapes, M = 1 (against cblas_sgemv), 4 and 8 (against cblas_sgemm).
 #   train-step  the 2-layer Llama training step (d=576, seq 1024) against its PyTorch twin run twice: as the environment
 #               leaves it (glibc malloc, OpenBLAS forced to Haswell) and tuned (jemalloc with decay off, OpenBLAS's own
-#               core detection); the ratio is against the faster of the two.
-#   decode      greedy decode tokens/s, preallocated KV cache against the concatenating one (A/B in one process).
+#               core detection, OMP_WAIT_POLICY=PASSIVE so torch's idle OpenMP threads do not spin on the cores
+#               OpenBLAS's threads need: 1.4x on this twin, 3x on decode); the ratio is against the faster of the two.
+#   decode      greedy decode tokens/s, preallocated KV cache against the concatenating one (A/B in one process), then
+#               the PyTorch peer (bench/peer/smolvlm_decode.py: HF generate()'s formulas, DynamicCache and StaticCache,
+#               f32) on the same prompt ids, as installed and tuned; `decode-vs-peer` is against its fastest line, and
+#               the peer reports how many of its greedy tokens agree with ours.
 #   dequant     4-bit dequantisation, the former per-element loop against the vectorised kernel (one thread).
 # Usage: bash bench/cpu-speed.sh   (SECTIONS="gemm gemv train-step decode dequant", ROUNDS=3, SEQ=1024, STEPS=5, REPS=7,
 #        DECODE_NEW=32, DECODE_MODEL=DIR: a checkpoint folder for decode, default a fresh `vlmtune init --like smolvlm-256m`)
@@ -48,7 +52,7 @@ fi
 dotnet build -c Release bench/VlmTune.Bench 2>&1 | grep -E "error|Warn|Error" | grep -v " 0 " || true
 bench=bench/VlmTune.Bench/bin/Release/net10.0/VlmTune.Bench
 torch_twin=bench/VlmTune.Bench/torch_train_step.py
-tuned=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE LD_PRELOAD=libjemalloc.so.2 MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1)
+tuned=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE LD_PRELOAD=libjemalloc.so.2 MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 OMP_WAIT_POLICY=PASSIVE)
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}"
 for round in $(seq 1 "$rounds"); do
@@ -75,7 +79,20 @@ for round in $(seq 1 "$rounds"); do
           dotnet build -c Release src/VlmTune.Cli 2>&1 | grep -E " error " || true
           src/VlmTune.Cli/bin/Release/net10.0/vlmtune init --like smolvlm-256m --out "$DECODE_MODEL" --seed 1 > /dev/null
         fi
-        "$bench" decode --model "$DECODE_MODEL" --new "$decode_new" --threads "$threads" 2> /dev/null | sed "s/^/round=$round /" ;;
+        dump=$(mktemp)
+        ours=$("$bench" decode --model "$DECODE_MODEL" --new "$decode_new" --threads "$threads" --dump "$dump" 2> /dev/null)
+        echo "round=$round $ours"
+        peer=( /usr/bin/python3 bench/peer/smolvlm_decode.py --model "$DECODE_MODEL" --ids "$dump" --threads "$threads" --dtype f32 )
+        lines=$( { "${peer[@]}" --label as-installed; "${tuned[@]}" "${peer[@]}" --label tuned; } )
+        sed "s/^/round=$round /" <<< "$lines"
+        best=$(/usr/bin/python3 -c 'import json, sys
+rows = [json.loads(l) for l in sys.stdin if l.strip()]
+b = max(rows, key=lambda r: r["tokens_per_s"])
+print(b["tokens_per_s"], b["label"] + "/" + b["cache"], min(r["matching_tokens"] for r in rows), b["of"])' <<< "$lines")
+        read -r peer_tps peer_cfg matching of <<< "$best"
+        awk -v r="$round" -v o="$(sed -n 's/.*preallocated_tokens_per_s=\([0-9.]*\).*/\1/p' <<< "$ours")" -v p="$peer_tps" -v c="$peer_cfg" -v m="$matching" -v n="$of" \
+          'BEGIN { printf "round=%s decode-vs-peer vlmtune_tokens_per_s=%s peer_best=%s(%s) ratio=%.2f peer_tokens_matching=%s/%s\n", r, o, p, c, o / p, m, n }'
+        rm -f "$dump" ;;
       dequant)
         "$bench" dequant --reps "$reps" | sed "s/^/round=$round /" ;;
       *) echo "unknown section '$section'" >&2; exit 2 ;;

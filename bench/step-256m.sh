@@ -10,7 +10,7 @@
 #             (no bitsandbytes on the CPU), LoRA/DoRA on the same modules, same checkpointing / AdamW / schedule / clip.
 #             Run twice, as in bench/cpu-speed.sh: as installed (glibc malloc, OpenBLAS forced to Haswell by these
 #             machines' OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE) and tuned (jemalloc with decay off, OpenBLAS's own core
-#             detection); the ratio is against the faster of the two.
+#             detection, OMP_WAIT_POLICY=PASSIVE); the ratio is against the faster of the two.
 #   checks    first-step loss VlmTune vs peer (quant=off: same base, should agree to ~1e-5 relative; quant=nf4: NF4's
 #             rounding), and the trainable-parameter counts (3,067,776 for both towers with DoRA on 256M).
 #   Two adapter configurations (TOWERS): both = the recipe's towers [text, vision]; text = --set lora.towers=[text].
@@ -64,7 +64,7 @@ done
 vlmtune=(env DOTNET_PROCESSOR_COUNT="$threads" src/VlmTune.Cli/bin/Release/net10.0/vlmtune)
 gpucheck=(env DOTNET_PROCESSOR_COUNT="$threads" dotnet bench/VlmTune.GpuCheck/bin/Release/net10.0/VlmTune.GpuCheck.dll)
 peer=bench/peer/smolvlm_step.py
-tuned=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE LD_PRELOAD=libjemalloc.so.2 MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1)
+tuned=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE LD_PRELOAD=libjemalloc.so.2 MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 OMP_WAIT_POLICY=PASSIVE)
 
 model=${MODEL:-}
 if [ -z "$model" ]; then

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using VlmTune.Models.SmolVlm;
 using VlmTune.Tensors;
 using VlmTune.Tensors.Cpu;
@@ -11,11 +12,12 @@ namespace VlmTune.Bench;
 /// of --prompt random ids (the 256M's one-image prompt is ~1,160 tokens, hence 1,024 by default) and --new tokens,
 /// with the preallocated KV cache (A) and the per-token concatenating one (B), interleaved --rounds times in this
 /// process. Decode tokens/s counts the tokens after the first (the first comes out of the prefill); A and B must
-/// produce the same tokens.
+/// produce the same tokens. --dump FILE writes {"prompt": [ids], "tokens": [the last round's preallocated tokens]} as
+/// JSON, for the PyTorch decode peer (bench/peer/smolvlm_decode.py) to decode the same prompt and compare its tokens.
 /// </summary>
 public static class DecodeBench
 {
-    public static int Run(string modelDir, int promptLength, int newTokens, int rounds, int threads)
+    public static int Run(string modelDir, int promptLength, int newTokens, int rounds, int threads, string? dump = null)
     {
         if (!File.Exists(Path.Combine(modelDir, "config.json"))) throw new BenchUsageException($"{modelDir}: no config.json (a checkpoint folder is needed)");
         var device = new CpuBackend(threads).AsDevice();
@@ -30,14 +32,22 @@ public static class DecodeBench
         Console.Error.WriteLine($"# decode model={modelDir} layers={model.Config.Text.NumHiddenLayers} d={model.Config.Text.HiddenSize} " +
             $"prompt={promptLength} new={newTokens} threads={threads} compute={model.ComputeDType.Name()}");
         Measure(model, prompt, options with { MaxNewTokens = 4 }, KvCacheLayout.Preallocated); // warm-up (JIT)
+        long[] last = [];
         for (int round = 1; round <= rounds; round++)
         {
             var (a, aTokens, aPrefill) = Measure(model, prompt, options, KvCacheLayout.Preallocated);
             var (b, bTokens, bPrefill) = Measure(model, prompt, options, KvCacheLayout.Concatenated);
+            last = aTokens;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"decode rep={round} prompt={promptLength} new={newTokens} preallocated_tokens_per_s={a:F2} concatenated_tokens_per_s={b:F2} " +
                 $"ratio={a / b:F3} prefill_s={aPrefill:F2}/{bPrefill:F2} identical={aTokens.SequenceEqual(bTokens)}"));
             Console.Out.Flush();
+        }
+        if (dump is not null)
+        {
+            string temp = dump + ".tmp";
+            File.WriteAllText(temp, JsonSerializer.Serialize(new { prompt = prompt.InputIds, tokens = last }));
+            File.Move(temp, dump, overwrite: true);
         }
         return 0;
     }

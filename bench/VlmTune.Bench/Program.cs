@@ -7,7 +7,7 @@ public static class Program
         "usage: VlmTune.Bench gemm [--threads N] [--reps N]     (M = 2048; OpenBLAS as installed and with its own core detection)\n" +
         "       VlmTune.Bench gemv [--threads N] [--reps N]     (M = 1, 4, 8; against sgemv / sgemm, both OpenBLAS configurations)\n" +
         "       VlmTune.Bench train-step [--seq N] [--steps N] [--threads N]\n" +
-        "       VlmTune.Bench decode --model DIR [--prompt N] [--new N] [--rounds N] [--threads N]\n" +
+        "       VlmTune.Bench decode --model DIR [--prompt N] [--new N] [--rounds N] [--threads N] [--dump FILE]\n" +
         "       VlmTune.Bench dequant [--reps N]                (4-bit dequantise: the reference loop against the fast path)\n" +
         "       VlmTune.Bench attention [--reps N] [--threads N] (forward / backward GFLOP/s at the 256M vision and text shapes)\n" +
         "       VlmTune.Bench image --image FILE [--reps N]\n" +
@@ -27,7 +27,7 @@ public static class Program
                 "gemm" => GemmBenchmark.Run(GemmBenchmarkOptions.Parse(args.AsSpan(1), smallM: false)),
                 "gemv" => GemmBenchmark.Run(GemmBenchmarkOptions.Parse(args.AsSpan(1), smallM: true)),
                 "decode" => DecodeBench.Run(StringArg(args, "--model"), Arg(args, "--prompt", 1024), Arg(args, "--new", 32),
-                    Arg(args, "--rounds", 1), Arg(args, "--threads", Environment.ProcessorCount)),
+                    Arg(args, "--rounds", 1), Arg(args, "--threads", Environment.ProcessorCount), OptionalStringArg(args, "--dump")),
                 "dequant" => DequantBench.Run(Arg(args, "--reps", 5)),
                 "attention" => AttentionBench.Run(Arg(args, "--reps", 5), Arg(args, "--threads", Environment.ProcessorCount)),
                 "image" => ImageBench.Run(StringArg(args, "--image"), Arg(args, "--reps", 21)),
@@ -66,6 +66,13 @@ public static class Program
     {
         int i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : throw new BenchUsageException($"{name} is required");
+    }
+
+    private static string? OptionalStringArg(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        if (i < 0) return null;
+        return i + 1 < args.Length ? args[i + 1] : throw new BenchUsageException($"{name} needs a value");
     }
 
     private static int Arg(string[] args, string name, int fallback)

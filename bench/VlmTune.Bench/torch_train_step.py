@@ -6,9 +6,10 @@ the BLAS core this process runs with (bench/cpu-speed.sh runs it as the environm
 
     apt-get install -y python3-torch libopenblas0-pthread libjemalloc2   # Debian's PyTorch (bookworm: 1.13)
     /usr/bin/python3 bench/VlmTune.Bench/torch_train_step.py --seq 1024 --threads 2
-    # tuned: OpenBLAS's own kernels and jemalloc without returning memory to the OS between steps
+    # tuned: OpenBLAS's own kernels, jemalloc without returning memory to the OS between steps, and torch's OpenMP
+    # threads sleeping (not spinning) between parallel regions, so they leave the cores to OpenBLAS's own threads
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE LD_PRELOAD=libjemalloc.so.2 \
-        MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 /usr/bin/python3 bench/VlmTune.Bench/torch_train_step.py
+        MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/VlmTune.Bench/torch_train_step.py
 """
 import argparse, ctypes, os, time
 import torch
@@ -61,7 +62,7 @@ def runtime_setup():
             except (OSError, AttributeError):
                 blas = f"{lib}:not-openblas"
             break
-    env = " ".join(f"{v}={os.environ.get(v, 'unset')}" for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"))
+    env = " ".join(f"{v}={os.environ.get(v, 'unset')}" for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_WAIT_POLICY"))
     return f"allocator={allocator} blas={blas} {env}"
 
 
