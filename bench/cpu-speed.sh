@@ -82,7 +82,7 @@ for round in $(seq 1 "$rounds"); do
         dump=$(mktemp)
         ours=$("$bench" decode --model "$DECODE_MODEL" --new "$decode_new" --threads "$threads" --dump "$dump" 2> /dev/null)
         echo "round=$round $ours"
-        peer=( /usr/bin/python3 bench/peer/smolvlm_decode.py --model "$DECODE_MODEL" --ids "$dump" --threads "$threads" --dtype f32 )
+        peer=( /usr/bin/python3 bench/peer/smolvlm_decode.py --model "$DECODE_MODEL" --ids "$dump" --threads "$threads" )
         lines=$( { "${peer[@]}" --label as-installed; "${tuned[@]}" "${peer[@]}" --label tuned; } )
         sed "s/^/round=$round /" <<< "$lines"
         best=$(/usr/bin/python3 -c 'import json, sys

@@ -137,9 +137,9 @@ public static unsafe class GemmBenchmark
             var timesBlas = new double[options.Reps];
             for (int r = 0; r < options.Reps; r++) // interleaved so machine noise hits all three alike
             {
-                timesF32[r] = Quiet(() => Seconds(f32, itF32));
-                timesBf16[r] = Quiet(() => Seconds(bf16, itBf16));
-                if (reference is not null) timesBlas[r] = Quiet(() => Seconds(reference, itBlas));
+                timesF32[r] = Seconds(f32, itF32);
+                timesBf16[r] = Seconds(bf16, itBf16);
+                if (reference is not null) timesBlas[r] = Seconds(reference, itBlas);
             }
 
             double flops = 2.0 * M * N * K;
@@ -166,19 +166,13 @@ public static unsafe class GemmBenchmark
     }
 
     /// <summary>
-    /// Idle time before each timed rep. OpenBLAS's idle threads busy-wait for the next call for up to 2^28 cycles
+    /// Idle time before each timed rep (<see cref="Seconds"/> sleeps it first). OpenBLAS's idle threads busy-wait for the next call for up to 2^28 cycles
     /// (its THREAD_TIMEOUT, ~0.1 s here) before they sleep, and ours poll for 200 µs; without a pause the rep after
     /// OpenBLAS's ran while its threads still spun on the second core (ours then measured 84–155 GFLOP/s on one shape
     /// from run to run, against 0.91–1.07 of OpenBLAS on one thread). Each rep now starts with every pool asleep and
     /// pays its own wake-up once.
     /// </summary>
     private const int QuietMilliseconds = 250;
-
-    private static double Quiet(Func<double> rep)
-    {
-        Thread.Sleep(QuietMilliseconds);
-        return rep();
-    }
 
     /// <summary>Warms the action up; returns how many calls make one timed rep of at least 20 ms.</summary>
     private static int WarmUp(Action action)
@@ -190,9 +184,10 @@ public static unsafe class GemmBenchmark
         return (int)Math.Clamp(Math.Ceiling(0.02 / perCall), 1, 100_000);
     }
 
-    /// <summary>Seconds per call, over <paramref name="calls"/> back-to-back calls.</summary>
+    /// <summary>Seconds per call, over <paramref name="calls"/> back-to-back calls after <see cref="QuietMilliseconds"/> idle.</summary>
     private static double Seconds(Action action, int calls)
     {
+        Thread.Sleep(QuietMilliseconds);
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < calls; i++) action();
         return Stopwatch.GetElapsedTime(start).TotalSeconds / calls;

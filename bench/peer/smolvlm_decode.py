@@ -10,11 +10,12 @@ the decoding of transformers' generate() added here from models/llama/modeling_l
     cache "static": StaticCache, preallocated (1, kv_heads, P+N, d) per layer, written in place with index_copy_
     and read as the first P+i+1 rows;
   - greedy: argmax of the last row's logits, no stop token (exactly --new tokens, as the VlmTune bench).
-  - weights in --dtype: f32 (bf16 checkpoint values widened exactly) or bf16 (as stored).
+  - weights in --dtype: f32 (bf16 checkpoint values widened exactly; the default) or bf16 (as stored: torch 1.13's
+    bf16 CPU matmuls took ~190 s for a 1,024-token prefill here, and rounding changes the greedy tokens).
 Decode tokens/s counts the tokens after the first (which comes out of the prefill), as VlmTune.Bench decode does.
 
     /usr/bin/python3 bench/peer/smolvlm_decode.py --model CKPT --ids DUMP.json [--new N] [--rounds R] [--threads T]
-        [--cache dynamic,static] [--dtype f32,bf16]
+        [--cache dynamic,static] [--dtype f32[,bf16]]
 
 --ids takes the JSON that `VlmTune.Bench decode --dump FILE` writes ({"prompt": [...], "tokens": [...]}): the peer
 decodes the same prompt and reports how many of its tokens agree with VlmTune's, from the first. Prints one JSON line
@@ -129,7 +130,7 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--cache", default="dynamic,static", help="comma-separated: dynamic (torch.cat), static")
-    p.add_argument("--dtype", default="f32,bf16", help="comma-separated weight/activation dtypes: f32, bf16")
+    p.add_argument("--dtype", default="f32", help="comma-separated weight/activation dtypes: f32, bf16")
     p.add_argument("--label", default="")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)

@@ -19,7 +19,7 @@ internal static class GemmThreads
     private static ManualResetEventSlim[] s_start = [];
 
     /// <summary>How long a thread polls for the next job (worker) or the end of this one (caller) before blocking.</summary>
-    internal const int SpinMicroseconds = 200;
+    private const int SpinMicroseconds = 200;
     private static readonly long s_spinTicks = Math.Max(1, System.Diagnostics.Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
 
     // The current job (written under s_gate before the workers are released).
@@ -83,14 +83,12 @@ internal static class GemmThreads
     /// <summary>Polls <paramref name="signal"/> for up to <see cref="SpinMicroseconds"/>, then blocks on it.</summary>
     private static void SpinThenWait(ManualResetEventSlim signal)
     {
-        long deadline = 0;
-        for (int i = 0; !signal.IsSet; i++)
+        long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + s_spinTicks;
+        for (int i = 1; !signal.IsSet; i++)
         {
             Thread.SpinWait(16);
-            if ((i & 63) != 63) continue;
-            long now = System.Diagnostics.Stopwatch.GetTimestamp();
-            if (deadline == 0) deadline = now + s_spinTicks;
-            else if (now > deadline) { signal.Wait(); return; }
+            if (i % 64 != 0) continue;
+            if (System.Diagnostics.Stopwatch.GetTimestamp() > deadline) { signal.Wait(); return; }
             Thread.Yield();
         }
     }
